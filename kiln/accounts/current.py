@@ -1,0 +1,29 @@
+"""The membership a request acts under: the one the user switched to, else their first."""
+
+from __future__ import annotations
+
+from kiln.accounts.models import Membership
+
+SESSION_KEY = "kiln_membership"
+
+
+def memberships(user) -> list[Membership]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Membership.objects.filter(user=user, active=True)
+        .select_related("organisation", "organisation__region")
+        .order_by("id")
+    )
+
+
+def current_membership(request) -> Membership | None:
+    """The membership chosen in this session, falling back to the user's first active one."""
+    cached = getattr(request, "_kiln_membership", False)
+    if cached is not False:
+        return cached
+    held = memberships(request.user)
+    chosen = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    current = next((m for m in held if m.id == chosen), held[0] if held else None)
+    request._kiln_membership = current
+    return current

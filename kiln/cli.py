@@ -1,0 +1,24 @@
+"""The ``kiln`` console script: Django's management commands plus Kiln's own.
+
+Kiln's commands are spelled with hyphens on the command line (``kiln demo-data``)
+and live in modules with underscores (``demo_data``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kiln.settings")
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

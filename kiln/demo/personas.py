@@ -1,0 +1,46 @@
+"""The demo logins: one user per role, in the demo region's organisations."""
+
+from __future__ import annotations
+
+from kiln.accounts.models import Membership, User
+from kiln.accounts.roles import Role
+
+DEMO_PASSWORD = "Kiln-demo-2026"  # noqa: S105 - printed on purpose: demo only
+
+# username, display name, role, how to find the organisation (kind, key)
+PERSONAS = [
+    ("admin", "平台管理员", Role.PLATFORM_ADMIN, ("operator", None)),
+    ("expert", "技术专家", Role.TECH_EXPERT, ("operator", None)),
+    ("province", "省厅审核员", Role.GOV_REVIEWER, ("government", 1)),
+    ("city", "市局审核员", Role.GOV_REVIEWER, ("government", 2)),
+    ("county", "区县查看员", Role.GOV_VIEWER, ("government", 3)),
+    ("enterprise", "企业管理员", Role.ENTERPRISE_MANAGER, ("enterprise", None)),
+    ("reporter", "企业填报员", Role.ENTERPRISE_REPORTER, ("enterprise", None)),
+    ("verifier", "核查员", Role.VERIFIER, ("third_party", "verifier")),
+    ("consultant", "咨询顾问", Role.CONSULTANT, ("third_party", "consultancy")),
+    ("grid", "电网数据维护员", Role.GRID_MAINTAINER, ("grid", None)),
+]
+
+
+def create_personas(organisations: dict) -> list[User]:
+    """Create the demo users. ``organisations`` maps (kind, key) to the organisation to join."""
+    users = []
+    for username, display, role, org_key in PERSONAS:
+        user, _ = User.objects.get_or_create(username=username, defaults={"display_name": display})
+        user.display_name = display
+        user.is_staff = user.is_superuser = role == Role.PLATFORM_ADMIN
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        Membership.objects.get_or_create(user=user, organisation=organisations[org_key], role=role)
+        users.append(user)
+    return users
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(role label, username, organisation) for every demo user that exists."""
+    rows = []
+    names = [p[0] for p in PERSONAS]
+    for m in Membership.objects.filter(user__username__in=names).select_related("user", "organisation"):
+        rows.append((str(m.get_role_display()), m.user.username, m.organisation.name))
+    order = {n: i for i, n in enumerate(names)}
+    return sorted(rows, key=lambda r: order[r[1]])

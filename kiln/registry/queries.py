@@ -1,0 +1,45 @@
+"""Scoped reads of the registry. Every list, detail, export and API goes through here."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kiln.accounts.models import Membership
+from kiln.accounts.roles import Role
+from kiln.registry.models import Enterprise, Organisation, Region
+
+# Roles that see the whole platform.
+PLATFORM_WIDE = {Role.PLATFORM_ADMIN, Role.TECH_EXPERT}
+
+
+def _region_prefix(membership: Membership) -> str:
+    return membership.organisation.region.path
+
+
+def visible_regions(membership: Membership | None) -> QuerySet[Region]:
+    """Regions a membership may look at: its own region and everything below it."""
+    if membership is None or not membership.active:
+        return Region.objects.none()
+    if membership.role in PLATFORM_WIDE:
+        return Region.objects.all()
+    return Region.objects.filter(path__startswith=_region_prefix(membership))
+
+
+def visible_enterprises(membership: Membership | None) -> QuerySet[Enterprise]:
+    """Enterprises a membership may see.
+
+    Enterprise staff see their own enterprise; government and grid users their region
+    and below; platform admins and technical experts everything. Third parties see
+    nothing here until they are assigned (verification assignments narrow it later).
+    """
+    qs = Enterprise.objects.select_related("region", "industry")
+    if membership is None or not membership.active:
+        return qs.none()
+    org = membership.organisation
+    if membership.role in PLATFORM_WIDE:
+        return qs
+    if org.kind == Organisation.Kind.ENTERPRISE:
+        return qs.filter(pk=org.pk)
+    if org.kind in (Organisation.Kind.GOVERNMENT, Organisation.Kind.GRID):
+        return qs.filter(region__path__startswith=_region_prefix(membership))
+    return qs.none()
