@@ -42,8 +42,8 @@ lint: install
 	$(VENV)/bin/mypy kiln
 
 messages: install
-	cd kiln && ../$(KILN) makemessages -l zh_Hans -l en --no-obsolete --ignore "static/vendor/*"
-	cd kiln && ../$(KILN) compilemessages
+	cd kiln && ../$(KILN) makemessages -l zh_Hans --no-obsolete --ignore "static/*"
+	cd kiln && ../$(KILN) compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) var node_modules kiln/static/vendor

@@ -143,7 +143,7 @@ class Enterprise(Organisation):
 
     industry = models.ForeignKey(Industry, on_delete=models.PROTECT, related_name="enterprises", verbose_name=_("industry"))
     size = models.CharField(_("size"), max_length=8, choices=Size.choices, default=Size.MEDIUM)
-    key_emitter = models.BooleanField(_("key emitter"), default=False, help_text=_("重点排放单位"))
+    key_emitter = models.BooleanField(_("key emitter"), default=False)
     founded = models.DateField(_("founded"), null=True, blank=True)
 
     class Meta:
