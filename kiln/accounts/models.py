@@ -29,7 +29,10 @@ class Membership(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(
-        "registry.Organisation", on_delete=models.PROTECT, related_name="memberships", verbose_name=_("organisation")
+        "registry.Organisation",
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("organisation"),
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     active = models.BooleanField(_("active"), default=True)

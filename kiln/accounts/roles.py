@@ -41,7 +41,9 @@ class Perm(models.TextChoices):
 P = Perm
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ENTERPRISE_REPORTER: frozenset({P.VIEW_REGISTRY, P.SUBMIT_DATA}),
-    Role.ENTERPRISE_MANAGER: frozenset({P.VIEW_REGISTRY, P.SUBMIT_DATA, P.APPROVE_SUBMISSION, P.MANAGE_USERS}),
+    Role.ENTERPRISE_MANAGER: frozenset(
+        {P.VIEW_REGISTRY, P.SUBMIT_DATA, P.APPROVE_SUBMISSION, P.MANAGE_USERS}
+    ),
     Role.GOV_VIEWER: frozenset({P.VIEW_REGISTRY}),
     Role.GOV_REVIEWER: frozenset({P.VIEW_REGISTRY, P.REVIEW, P.SCREEN}),
     Role.VERIFIER: frozenset({P.VIEW_REGISTRY, P.VERIFY}),

@@ -25,7 +25,10 @@ def main() -> int:
     if not (ROOT / "node_modules" / "echarts").exists():
         npm = shutil.which("npm")
         if npm is None:
-            print("npm is needed once to install front-end packages: apt-get install nodejs npm", file=sys.stderr)
+            print(
+                "npm is needed once to install front-end packages: apt-get install nodejs npm",
+                file=sys.stderr,
+            )
             return 1
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT, check=True)  # noqa: S603
     for src, dest in FILES.items():

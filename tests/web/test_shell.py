@@ -53,8 +53,11 @@ def test_wrong_password_is_refused_with_a_message(client, world):
 
 def test_switch_membership_changes_scope(client, world):
     # gov_a also works for city B's department.
-    Membership.objects.create(user=world.gov_a, organisation=world.e2.region.organisations.get(kind="government"),
-                              role=Role.GOV_VIEWER)
+    Membership.objects.create(
+        user=world.gov_a,
+        organisation=world.e2.region.organisations.get(kind="government"),
+        role=Role.GOV_VIEWER,
+    )
     client.force_login(world.gov_a)
     second = world.gov_a.memberships.order_by("id").last()
     client.post(reverse("switch-membership"), {"membership": second.id, "next": "/"})
@@ -70,7 +73,9 @@ def test_switching_to_someone_elses_membership_is_404(client, world):
 def test_switch_refuses_offsite_redirect(client, world):
     client.force_login(world.gov_a)
     own = world.gov_a.memberships.get()
-    response = client.post(reverse("switch-membership"), {"membership": own.id, "next": "https://evil.example/"})
+    response = client.post(
+        reverse("switch-membership"), {"membership": own.id, "next": "https://evil.example/"}
+    )
     assert response["Location"] == reverse("home")
 
 

@@ -28,8 +28,18 @@ class Command(BaseCommand):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kiln.settings"}
         bin_dir = os.path.dirname(sys.executable)
         web = subprocess.Popen(  # noqa: S603
-            [os.path.join(bin_dir, "gunicorn"), "kiln.wsgi:application", "--bind", f"{host}:{port}",
-             "--workers", str(workers), "--access-logfile", "-", "--timeout", "120"],
+            [
+                os.path.join(bin_dir, "gunicorn"),
+                "kiln.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--timeout",
+                "120",
+            ],
             env=env,
         )
         worker = subprocess.Popen([os.path.join(bin_dir, "kiln"), "run_huey", "--workers", "2"], env=env)  # noqa: S603
@@ -53,7 +63,11 @@ class Command(BaseCommand):
 
     def _banner(self, host: str, port: int) -> None:
         out = self.stdout
-        out.write(self.style.SUCCESS(f"\nKiln is running on http://{host}:{port}/  (database: {settings.DATABASES['default']['NAME']})"))
+        out.write(
+            self.style.SUCCESS(
+                f"\nKiln is running on http://{host}:{port}/  (database: {settings.DATABASES['default']['NAME']})"
+            )
+        )
         out.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for role, username, org in demo_logins():
             out.write(f"  {role:<28} {username:<18} {org}")
