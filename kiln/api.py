@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from kiln.intake.api import router as intake_router
 from kiln.registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -11,3 +12,4 @@ api = NinjaAPI(
     description="Kiln industrial carbon platform (工业碳平台) REST API.",
 )
 api.add_router("/registry", registry_router)
+api.add_router("/intake", intake_router)

@@ -61,6 +61,18 @@ INSTALLED_APPS = [
     "kiln.accounts",
     "kiln.registry",
     "kiln.demo",
+    "kiln.factors",
+    "kiln.intake",
+    "kiln.accounting",
+    "kiln.ledger",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "axes",
+    "rules",
+    "kiln.audit",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "kiln.accounts.middleware.SecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -126,19 +141,104 @@ else:
     }
 
 # --- identity -----------------------------------------------------------------
+# Password policy (every knob a KILN_PASSWORD_* variable).
+KILN_PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", "10"))
+KILN_PASSWORD_MIN_CLASSES = int(env("PASSWORD_MIN_CLASSES", "3"))  # of lower, upper, digit, symbol
+KILN_PASSWORD_HISTORY = int(env("PASSWORD_HISTORY", "5"))  # last N passwords may not be reused
+KILN_PASSWORD_MAX_AGE_DAYS = int(env("PASSWORD_MAX_AGE_DAYS", "90"))  # 0: passwords never expire
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": KILN_PASSWORD_MIN_LENGTH},
+    },
+    {
+        "NAME": "kiln.accounts.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": KILN_PASSWORD_MIN_CLASSES},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "kiln.accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"history": KILN_PASSWORD_HISTORY}},
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins before any password check
+    "rules.permissions.ObjectPermissionBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# django-allauth: username + password, TOTP / recovery codes / WebAuthn, OpenID Connect single sign-on.
+# Accounts are created by administrators (invitations, SCIM), never by public sign-up.
+ACCOUNT_ADAPTER = "kiln.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "kiln.accounts.adapters.SocialAccountAdapter"
+MFA_ADAPTER = "kiln.accounts.adapters.MFAAdapter"
+ACCOUNT_FORMS = {"login": "kiln.accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False  # the session ends with the browser and after SESSION_COOKIE_AGE
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = int(env("REAUTHENTICATION_SECONDS", "300"))
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_RATE_LIMITS = {"login_failed": False}  # lockout is django-axes' job (below)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kiln] "
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env("MFA_ISSUER", "Kiln")
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION  # WebAuthn over plain http://localhost in development
+SOCIALACCOUNT_LOGIN_ON_GET = False  # starting SSO is a POST (CSRF-protected)
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # Kiln matches SSO identities itself (adapters.SocialAccountAdapter)
+SOCIALACCOUNT_REQUESTS_TIMEOUT = int(env("OIDC_TIMEOUT", "10"))
+# OpenID Connect single sign-on against the organisation's identity provider.
+KILN_OIDC_SERVER_URL = env("OIDC_SERVER_URL")  # issuer URL; /.well-known/openid-configuration is appended
+KILN_OIDC_PROVIDER_ID = env("OIDC_PROVIDER_ID", "sso")
+KILN_OIDC_AUTO_CREATE = env_bool("OIDC_AUTO_CREATE")  # create unknown SSO users (inactive until given a role)
+SOCIALACCOUNT_PROVIDERS: dict = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": []}}
+if KILN_OIDC_SERVER_URL:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": KILN_OIDC_PROVIDER_ID,
+            "name": env("OIDC_NAME", "Single sign-on"),
+            "client_id": env("OIDC_CLIENT_ID"),
+            "secret": env("OIDC_CLIENT_SECRET"),
+            "settings": {"server_url": KILN_OIDC_SERVER_URL, "fetch_userinfo": True},
+        }
+    )
+
+# django-axes: lock an account after N failed logins; an administrator unlocks it
+# (admin "Access attempts", the user page, or `kiln axes_reset_username <name>`).
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = (float(env("LOGIN_COOLOFF_HOURS")) if env("LOGIN_COOLOFF_HOURS") else None)  # None: until unlocked
+# By account only by default: locking by IP address would lock out a whole office behind one NAT.
+# Many failures from one address show as an audit alert (KLN-AUD-ALERT-002) instead.
+AXES_LOCKOUT_PARAMETERS = env_list("LOCKOUT_BY", "username")
+SILENCED_SYSTEM_CHECKS = [] if "ip_address" in AXES_LOCKOUT_PARAMETERS else ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# Invitations and notifications go through Django's mail backend.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("FROM_EMAIL", "kiln@localhost")
+KILN_INVITATION_DAYS = int(env("INVITATION_DAYS", "7"))
+KILN_SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")  # for links in e-mail sent outside a request
+# Audit log alerts (kiln.audit.alerts): failed logins and exports per time window.
+KILN_AUDIT_BRUTE_FORCE_MINUTES = int(env("AUDIT_BRUTE_FORCE_MINUTES", "15"))
+KILN_AUDIT_MASS_EXPORT_MINUTES = int(env("AUDIT_MASS_EXPORT_MINUTES", "60"))
+KILN_AUDIT_MASS_EXPORT_COUNT = int(env("AUDIT_MASS_EXPORT_COUNT", "5"))
+KILN_AUDIT_EXPORT_MAX_ROWS = int(env("AUDIT_EXPORT_MAX_ROWS", "100000"))
+# API tokens: the longest lifetime a user may choose.
+KILN_TOKEN_MAX_DAYS = int(env("TOKEN_MAX_DAYS", "365"))
 
 # --- i18n: Chinese first --------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -213,3 +313,5 @@ LOGGING = {
 KILN_PLATFORM_NAME = _("Kiln industrial carbon platform")
 # Upload limits enforced by every intake door.
 KILN_MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))
+# Ed25519 seed (hex or base64) that signs the evidence ledger's tree heads; required in production.
+KILN_LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY")

@@ -1,8 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from kiln.api import api
+
+# The admin site signs in through Kiln's login (lockout, MFA, audit), never its own form.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -10,6 +14,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("kiln.accounts.urls")),
     path("registry/", include("kiln.registry.urls")),
+    path("audit/", include("kiln.audit.urls")),
+    path("scim/v2/", include("kiln.accounts.scim_urls")),
     path("", include("kiln.web.urls")),
 ]
 

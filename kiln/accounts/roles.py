@@ -16,6 +16,7 @@ class Role(models.TextChoices):
     ENTERPRISE_MANAGER = "enterprise_manager", _("enterprise manager")
     GOV_VIEWER = "gov_viewer", _("government viewer")
     GOV_REVIEWER = "gov_reviewer", _("government reviewer")
+    GOV_AUDITOR = "gov_auditor", _("government auditor")
     VERIFIER = "verifier", _("verifier")
     CONSULTANT = "consultant", _("consultant")
     GRID_MAINTAINER = "grid_maintainer", _("grid data maintainer")
@@ -36,6 +37,7 @@ class Perm(models.TextChoices):
     FEED_GRID_DATA = "feed_grid_data", _("feed metered electricity")
     MANAGE_USERS = "manage_users", _("manage users")
     VIEW_AUDIT = "view_audit", _("view the audit log")
+    PROVISION_USERS = "provision_users", _("provision users over SCIM")
 
 
 P = Perm
@@ -46,6 +48,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.GOV_VIEWER: frozenset({P.VIEW_REGISTRY}),
     Role.GOV_REVIEWER: frozenset({P.VIEW_REGISTRY, P.REVIEW, P.SCREEN}),
+    Role.GOV_AUDITOR: frozenset({P.VIEW_REGISTRY, P.VIEW_AUDIT}),
     Role.VERIFIER: frozenset({P.VIEW_REGISTRY, P.VERIFY}),
     Role.CONSULTANT: frozenset({P.VIEW_REGISTRY}),
     Role.GRID_MAINTAINER: frozenset({P.VIEW_REGISTRY, P.FEED_GRID_DATA}),
@@ -59,6 +62,7 @@ ROLE_ORG_KINDS: dict[str, frozenset[str]] = {
     Role.ENTERPRISE_MANAGER: frozenset({"enterprise"}),
     Role.GOV_VIEWER: frozenset({"government"}),
     Role.GOV_REVIEWER: frozenset({"government"}),
+    Role.GOV_AUDITOR: frozenset({"government"}),
     Role.VERIFIER: frozenset({"third_party"}),
     Role.CONSULTANT: frozenset({"third_party"}),
     Role.GRID_MAINTAINER: frozenset({"grid"}),
@@ -67,5 +71,30 @@ ROLE_ORG_KINDS: dict[str, frozenset[str]] = {
 }
 
 
+# Roles whose holders must use a second factor (TOTP or a security key) to sign in.
+MFA_REQUIRED_ROLES: frozenset[str] = frozenset(
+    {Role.GOV_VIEWER, Role.GOV_REVIEWER, Role.GOV_AUDITOR, Role.VERIFIER, Role.PLATFORM_ADMIN}
+)
+
+# Roles that see and manage the whole platform rather than their own organisation and region.
+PLATFORM_WIDE_ROLES: frozenset[str] = frozenset({Role.PLATFORM_ADMIN, Role.TECH_EXPERT})
+
+
 def permissions_of(role: str) -> frozenset[str]:
     return PERMISSIONS.get(role, frozenset())
+
+
+def requires_mfa(role: str) -> bool:
+    return role in MFA_REQUIRED_ROLES
+
+
+def assignable_roles(manager_role: str, org_kind: str) -> list[str]:
+    """Roles a user manager may grant in an organisation of ``org_kind``.
+
+    Platform admins grant any role the organisation kind allows; other managers
+    (enterprise managers) only the non-platform roles of their own kind of organisation.
+    """
+    allowed = [r for r in Role if org_kind in ROLE_ORG_KINDS.get(r, frozenset())]
+    if manager_role == Role.PLATFORM_ADMIN:
+        return allowed
+    return [r for r in allowed if r not in PLATFORM_WIDE_ROLES]

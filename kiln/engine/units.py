@@ -9,7 +9,9 @@ from __future__ import annotations
 # 1 tce (tonne of standard coal equivalent) = 29.3076 GJ (GB/T 2589-2020, 1 kgce = 29 307.6 kJ).
 GJ_PER_TCE = 29.3076
 
-CANONICAL_UNITS = ("t", "1e4Nm3", "MWh", "GJ", "tC/GJ", "GJ/t", "GJ/1e4Nm3", "fraction", "tC/t", "min/cell-day")
+CANONICAL_UNITS = (
+    "t", "1e4Nm3", "MWh", "GJ", "tC/GJ", "GJ/t", "GJ/1e4Nm3", "fraction", "tC/t", "min/cell-day", "t/t",
+)
 
 # Spellings accepted on input, mapped to one normal form.
 ALIASES = {
@@ -29,6 +31,17 @@ ALIASES = {
     "tc/gj": "tC/GJ", "tc/tj": "tC/TJ", "kgc/gj": "kgC/GJ",
     "tc/t": "tC/t", "%": "%", "percent": "%", "fraction": "fraction", "1": "fraction", "": "",
     "min/cell-day": "min/cell-day", "分钟/槽日": "min/cell-day",
+    # Added with the accounting engine.
+    "kt": "1e3t", "千吨": "1e3t", "1e3t": "1e3t",
+    "tco2": "t", "吨二氧化碳": "t", "吨co2": "t",
+    "1e8nm3": "1e8Nm3", "10^8nm3": "1e8Nm3", "亿nm3": "1e8Nm3", "亿m3": "1e8Nm3", "亿立方米": "1e8Nm3",
+    "kcal/kg": "kcal/kg", "千卡/千克": "kcal/kg", "大卡/千克": "kcal/kg", "大卡/公斤": "kcal/kg",
+    "千焦/千克": "kJ/kg", "兆焦/千克": "GJ/t", "吉焦/吨": "GJ/t",
+    "吉焦/万立方米": "GJ/1e4Nm3", "吉焦/万标方": "GJ/1e4Nm3", "兆焦/立方米": "MJ/Nm3", "兆焦/标方": "MJ/Nm3",
+    "千焦/立方米": "kJ/Nm3", "千焦/标方": "kJ/Nm3",
+    "吨碳/吉焦": "tC/GJ", "吨碳/太焦": "tC/TJ", "千克碳/吉焦": "kgC/GJ",
+    "吨碳/吨": "tC/t",
+    "t/t": "t/t", "吨/吨": "t/t", "kg/t": "kg/t", "千克/吨": "kg/t", "公斤/吨": "kg/t",
 }
 
 CONVERSIONS: dict[tuple[str, str], float] = {
@@ -42,12 +55,24 @@ CONVERSIONS: dict[tuple[str, str], float] = {
     ("tC/t", "tC/t"): 1.0, ("%", "tC/t"): 1e-2,
     ("fraction", "fraction"): 1.0, ("%", "fraction"): 1e-2,
     ("min/cell-day", "min/cell-day"): 1.0,
+    # Added with the accounting engine.
+    ("1e3t", "t"): 1e3,
+    ("1e8Nm3", "1e4Nm3"): 1e4,
+    # Heat meters often read MWh: 1 MWh = 3.6 GJ exactly.
+    ("MWh", "GJ"): 3.6, ("kWh", "GJ"): 3.6e-3, ("1e4kWh", "GJ"): 36.0,
+    # 1 kcal = 4.1868 kJ (International Table calorie, the basis of GB/T 2589's 29 307.6 kJ/kgce).
+    ("kcal/kg", "GJ/t"): 4.1868e-3,
+    ("fraction", "tC/t"): 1.0,
+    ("t/t", "t/t"): 1.0, ("kg/t", "t/t"): 1e-3,
 }
 
 
 def normalise(unit: str) -> str | None:
     """The normal spelling of ``unit``, or ``None`` when it is not a unit Kiln knows."""
-    key = unit.strip().replace(" ", "").replace("³", "3").replace("×", "").lower()
+    key = (
+        unit.strip().replace(" ", "").replace("³", "3").replace("×", "").replace("⁴", "^4").replace("⁸", "^8")
+        .replace("（", "(").replace("）", ")").lower()
+    )
     return ALIASES.get(key)
 
 
@@ -56,6 +81,6 @@ def factor(unit: str, canonical: str) -> float | None:
     normal = normalise(unit)
     if normal is None:
         return None
-    if normal == "" :
+    if normal == "":
         return 1.0 if canonical == "fraction" else None
     return CONVERSIONS.get((normal, canonical))

@@ -1,0 +1,1 @@
+"""Benchmarks and seeded data generators (see bench/data)."""
