@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "kiln.factors",
     "kiln.intake",
     "kiln.accounting",
+    "kiln.monitoring",
+    "kiln.efficiency",
     "kiln.ledger",
     "allauth",
     "allauth.account",
@@ -189,6 +191,9 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = int(env("REAUTHENTICATION_SECONDS", "300"))
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {"login_failed": False}  # lockout is django-axes' job (below)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kiln] "
+# Roles in kiln.accounts.roles.MFA_REQUIRED_ROLES must enrol a second factor before anything else;
+# KILN_MFA_ENFORCE=0 switches that off (a local demo only; never in production).
+KILN_MFA_ENFORCE = env_bool("MFA_ENFORCE", default=True) or PRODUCTION
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env("MFA_ISSUER", "Kiln")
 MFA_PASSKEY_LOGIN_ENABLED = False
@@ -306,7 +311,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # --- Kiln ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kiln.api import api
+from kiln.efficiency import views as efficiency_views
 
 # The admin site signs in through Kiln's login (lockout, MFA, audit), never its own form.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -14,7 +15,14 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("kiln.accounts.urls")),
     path("registry/", include("kiln.registry.urls")),
+    path("intake/", include("kiln.intake.urls")),
+    path("factors/", include("kiln.factors.urls")),
+    path("accounting/", include("kiln.accounting.urls")),
+    path("monitoring/", include("kiln.monitoring.urls")),
     path("audit/", include("kiln.audit.urls")),
+    # Public, no login: where a carbon-efficiency QR code leads (a bank checks the code is genuine).
+    path("efficiency/verify/<str:token>/", efficiency_views.verify, name="efficiency-verify"),
+    path("efficiency/", include("kiln.efficiency.urls")),
     path("scim/v2/", include("kiln.accounts.scim_urls")),
     path("", include("kiln.web.urls")),
 ]

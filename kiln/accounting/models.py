@@ -105,3 +105,6 @@ class Aggregate(models.Model):
         indexes = [models.Index(fields=["run", "dimension", "period", "key"], name="aggregate_lookup")]
         verbose_name = _("aggregate")
         verbose_name_plural = _("aggregates")
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.dimension} {self.key} {self.period}"

@@ -27,3 +27,13 @@ def current_membership(request) -> Membership | None:
     current = next((m for m in held if m.id == chosen), held[0] if held else None)
     request._kiln_membership = current
     return current
+
+
+def membership_with(request, perm: str) -> Membership:
+    """The acting membership if it holds ``perm``; otherwise 404, so outsiders learn nothing."""
+    from django.http import Http404
+
+    membership = current_membership(request)
+    if membership is None or not membership.has_perm(perm):
+        raise Http404
+    return membership

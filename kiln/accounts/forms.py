@@ -43,7 +43,9 @@ class OrganisationField(forms.CharField):
         if found is None:
             found = qs.filter(credit_code=value.upper()).first() or qs.filter(name=value).first()
         if found is None:
-            raise forms.ValidationError(_("No organisation you manage matches this."), code="organisation_unknown")
+            raise forms.ValidationError(
+                _("No organisation you manage matches this."), code="organisation_unknown"
+            )
         return found
 
 
@@ -94,7 +96,9 @@ class ProfileForm(forms.Form):
 
 
 class SetPasswordForm(forms.Form):
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
         label=_("Password (again)"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
@@ -115,7 +119,9 @@ class SetPasswordForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    membership = forms.ModelChoiceField(queryset=Membership.objects.none(), label=_("Acting as"), empty_label=None)
+    membership = forms.ModelChoiceField(
+        queryset=Membership.objects.none(), label=_("Acting as"), empty_label=None
+    )
     scopes = forms.MultipleChoiceField(label=_("Scopes"), widget=forms.CheckboxSelectMultiple, choices=[])
     expires_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, initial=90)
 

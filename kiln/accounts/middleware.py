@@ -64,7 +64,9 @@ class SecurityPolicyMiddleware:
             return self._deny(
                 request,
                 code="KLN-ACC-102",
-                message=_("Your role requires two-factor authentication. Set up an authenticator app to continue."),
+                message=_(
+                    "Your role requires two-factor authentication. Set up an authenticator app to continue."
+                ),
                 target="mfa_activate_totp",
             )
         return None

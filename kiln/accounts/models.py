@@ -93,6 +93,9 @@ class PasswordHistory(models.Model):
         verbose_name = _("previous password")
         verbose_name_plural = _("previous passwords")
 
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created:%Y-%m-%d}"
+
 
 class Invitation(models.Model):
     """A one-time link that lets an invited user choose a password and activate the account."""
@@ -110,6 +113,9 @@ class Invitation(models.Model):
         ordering = ["-created"]
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created:%Y-%m-%d}"
 
     @property
     def usable(self) -> bool:

@@ -64,7 +64,9 @@ class PasswordHistoryValidator:
             return
         from kiln.accounts.models import PasswordHistory
 
-        previous = list(PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[: self.history])
+        previous = list(
+            PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[: self.history]
+        )
         if user.password and user.has_usable_password():
             previous.append(user.password)
         if any(check_password(password, encoded) for encoded in previous):

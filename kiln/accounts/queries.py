@@ -61,7 +61,9 @@ def fully_managed(membership: Membership | None, user: User) -> bool:
         return False
     if is_platform_manager(membership):
         return True
-    return not Membership.objects.filter(user=user).exclude(organisation_id=membership.organisation_id).exists()
+    return (
+        not Membership.objects.filter(user=user).exclude(organisation_id=membership.organisation_id).exists()
+    )
 
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:

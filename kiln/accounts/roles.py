@@ -38,6 +38,7 @@ class Perm(models.TextChoices):
     MANAGE_USERS = "manage_users", _("manage users")
     VIEW_AUDIT = "view_audit", _("view the audit log")
     PROVISION_USERS = "provision_users", _("provision users over SCIM")
+    CALCULATE = "calculate", _("run emission calculations")
 
 
 P = Perm
@@ -47,12 +48,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {P.VIEW_REGISTRY, P.SUBMIT_DATA, P.APPROVE_SUBMISSION, P.MANAGE_USERS}
     ),
     Role.GOV_VIEWER: frozenset({P.VIEW_REGISTRY}),
-    Role.GOV_REVIEWER: frozenset({P.VIEW_REGISTRY, P.REVIEW, P.SCREEN}),
+    Role.GOV_REVIEWER: frozenset({P.VIEW_REGISTRY, P.REVIEW, P.SCREEN, P.CALCULATE}),
     Role.GOV_AUDITOR: frozenset({P.VIEW_REGISTRY, P.VIEW_AUDIT}),
     Role.VERIFIER: frozenset({P.VIEW_REGISTRY, P.VERIFY}),
     Role.CONSULTANT: frozenset({P.VIEW_REGISTRY}),
     Role.GRID_MAINTAINER: frozenset({P.VIEW_REGISTRY, P.FEED_GRID_DATA}),
-    Role.TECH_EXPERT: frozenset({P.VIEW_REGISTRY, P.MANAGE_FACTORS, P.MANAGE_RULES, P.SCREEN}),
+    Role.TECH_EXPERT: frozenset({P.VIEW_REGISTRY, P.MANAGE_FACTORS, P.MANAGE_RULES, P.SCREEN, P.CALCULATE}),
     Role.PLATFORM_ADMIN: frozenset(set(Perm)),
 }
 

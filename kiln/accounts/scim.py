@@ -43,7 +43,9 @@ class ScimError(Exception):
 
 
 def _response(data: Any, status: int = 200, **headers) -> JsonResponse:
-    response = JsonResponse(data, status=status, content_type=CONTENT_TYPE, json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(
+        data, status=status, content_type=CONTENT_TYPE, json_dumps_params={"ensure_ascii": False}
+    )
     for key, value in headers.items():
         response[key] = value
     return response
@@ -144,7 +146,9 @@ def _parse_filter(raw: str, allowed: set[str]) -> tuple[str, str] | None:
         return None
     match = FILTER.match(raw)
     if not match or match["attr"].lower() not in {a.lower() for a in allowed}:
-        raise ScimError(400, f"Unsupported filter; use one of: {', '.join(sorted(allowed))} eq \"...\"", "invalidFilter")
+        raise ScimError(
+            400, f'Unsupported filter; use one of: {", ".join(sorted(allowed))} eq "..."', "invalidFilter"
+        )
     return match["attr"].lower(), match["value"].replace('\\"', '"').replace("\\\\", "\\")
 
 
@@ -164,7 +168,9 @@ def _get_user(token: ApiToken, pk: str) -> User:
 def _user_fields(body: dict) -> dict:
     name = body.get("name") or {}
     emails = body.get("emails") or []
-    primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), emails[0] if emails else None)
+    primary = next(
+        (e for e in emails if isinstance(e, dict) and e.get("primary")), emails[0] if emails else None
+    )
     fields = {
         "display_name": str(body.get("displayName") or name.get("formatted") or "")[:100],
         "first_name": str(name.get("givenName") or "")[:150],
@@ -194,7 +200,11 @@ def users(request, token, body):
         parsed = _parse_filter(request.GET.get("filter", ""), {"userName", "emails.value", "displayName"})
         if parsed:
             attr, value = parsed
-            column = {"username": "username__iexact", "emails.value": "email__iexact", "displayname": "display_name"}[attr]
+            column = {
+                "username": "username__iexact",
+                "emails.value": "email__iexact",
+                "displayname": "display_name",
+            }[attr]
             qs = qs.filter(**{column: value})
         return _response(_paginate(request, [user_resource(request, u) for u in qs]))
     if request.method == "POST":
@@ -211,7 +221,9 @@ def users(request, token, body):
             request=request,
             **_user_fields(body),
         )
-        return _response(user_resource(request, user), status=201, Location=_location(request, "scim-user", str(user.pk)))
+        return _response(
+            user_resource(request, user), status=201, Location=_location(request, "scim-user", str(user.pk))
+        )
     return _error(405, "Method not allowed.")
 
 
@@ -223,7 +235,9 @@ def user(request, token, body, pk):
     if request.method == "PUT":
         if body.get("userName") and str(body["userName"]) != found.username:
             raise ScimError(400, "userName cannot be changed.", "mutability")
-        services.update_user(found, actor=token.user, acting=token.membership, request=request, **_user_fields(body))
+        services.update_user(
+            found, actor=token.user, acting=token.membership, request=request, **_user_fields(body)
+        )
         if "active" in body:
             _set_active(request, token, found, _as_bool(body["active"]))
         found.refresh_from_db()
@@ -316,7 +330,9 @@ def group_resource(request, org, role: str) -> dict:
         "schemas": [GROUP_SCHEMA],
         "id": gid,
         "displayName": _group_name(org, role),
-        "members": [{"value": str(m.user_id), "display": m.user.username} for m in held.select_related("user")],
+        "members": [
+            {"value": str(m.user_id), "display": m.user.username} for m in held.select_related("user")
+        ],
         "meta": {"resourceType": "Group", "location": _location(request, "scim-group", gid)},
     }
 
@@ -329,7 +345,9 @@ def _member_ids(values) -> list[str]:
 
 def _add_members(request, token, org, role, ids: list[str]) -> None:
     for uid in ids:
-        services.add_membership(_get_user(token, uid), org, role, actor=token.user, acting=token.membership, request=request)
+        services.add_membership(
+            _get_user(token, uid), org, role, actor=token.user, acting=token.membership, request=request
+        )
 
 
 def _remove_members(request, token, org, role, ids: list[str] | None) -> None:
@@ -353,19 +371,26 @@ def groups(request, token, body):
             from kiln.accounts.queries import manageable_organisations
 
             rows = (
-                Membership.objects.filter(active=True, organisation__in=manageable_organisations(token.membership))
+                Membership.objects.filter(
+                    active=True, organisation__in=manageable_organisations(token.membership)
+                )
                 .values_list("organisation_id", "role")
                 .distinct()
                 .order_by("organisation_id", "role")
             )
-            orgs = {o.pk: o for o in manageable_organisations(token.membership).filter(pk__in={r[0] for r in rows})}
+            orgs = {
+                o.pk: o
+                for o in manageable_organisations(token.membership).filter(pk__in={r[0] for r in rows})
+            }
             pairs = [(orgs[oid], role) for oid, role in rows if oid in orgs]
         return _response(_paginate(request, [group_resource(request, org, role) for org, role in pairs]))
     if request.method == "POST":
         org, role = _resolve_group(token, name=str(body.get("displayName") or ""))
         _add_members(request, token, org, role, _member_ids(body.get("members") or []))
         gid = _group_id(org.pk, role)
-        return _response(group_resource(request, org, role), status=201, Location=_location(request, "scim-group", gid))
+        return _response(
+            group_resource(request, org, role), status=201, Location=_location(request, "scim-group", gid)
+        )
     return _error(405, "Method not allowed.")
 
 
@@ -379,7 +404,12 @@ def group(request, token, body, pk):
         return _response(group_resource(request, org, role))
     if request.method == "PUT":
         wanted = set(_member_ids(body.get("members") or []))
-        current = {str(u) for u in Membership.objects.filter(organisation=org, role=role, active=True).values_list("user_id", flat=True)}
+        current = {
+            str(u)
+            for u in Membership.objects.filter(organisation=org, role=role, active=True).values_list(
+                "user_id", flat=True
+            )
+        }
         _remove_members(request, token, org, role, sorted(current - wanted))
         _add_members(request, token, org, role, sorted(wanted - current))
         return _response(group_resource(request, org, role))
@@ -403,7 +433,9 @@ def group(request, token, body, pk):
                 wanted = set(_member_ids(value or []))
                 current = {
                     str(u)
-                    for u in Membership.objects.filter(organisation=org, role=role, active=True).values_list("user_id", flat=True)
+                    for u in Membership.objects.filter(organisation=org, role=role, active=True).values_list(
+                        "user_id", flat=True
+                    )
                 }
                 _remove_members(request, token, org, role, sorted(current - wanted))
                 _add_members(request, token, org, role, sorted(wanted - current))
@@ -428,7 +460,11 @@ def service_provider_config(request, token, body):
             "sort": {"supported": False},
             "etag": {"supported": False},
             "authenticationSchemes": [
-                {"type": "oauthbearertoken", "name": "Kiln API token", "description": "A token with the scim scope."}
+                {
+                    "type": "oauthbearertoken",
+                    "name": "Kiln API token",
+                    "description": "A token with the scim scope.",
+                }
             ],
         }
     )

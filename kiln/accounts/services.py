@@ -44,7 +44,12 @@ def _snapshot(user: User) -> dict:
 
 
 def _membership_snapshot(m: Membership) -> dict:
-    return {"organisation": m.organisation_id, "organisation_name": m.organisation.name, "role": m.role, "active": m.active}
+    return {
+        "organisation": m.organisation_id,
+        "organisation_name": m.organisation.name,
+        "role": m.role,
+        "active": m.active,
+    }
 
 
 def _require_manager(acting: Membership | None) -> Membership:
@@ -183,7 +188,9 @@ def _mark_email_verified(user: User) -> None:
 
 
 def find_invitation(raw: str) -> Invitation:
-    invitation = Invitation.objects.select_related("user").filter(token_hash=tokens.key_hash(raw or "")).first()
+    invitation = (
+        Invitation.objects.select_related("user").filter(token_hash=tokens.key_hash(raw or "")).first()
+    )
     if invitation is None or not invitation.usable or invitation.user.deleted_at is not None:
         raise errors.InvitationInvalid()
     return invitation
@@ -218,7 +225,14 @@ def activate_user(user: User, *, actor: User, acting: Membership | None, request
     before = _snapshot(user)
     user.is_active = True
     user.save(update_fields=["is_active"])
-    record(EventType.USER_ACTIVATED, actor=actor, target=user, before=before, after=_snapshot(user), request=request)
+    record(
+        EventType.USER_ACTIVATED,
+        actor=actor,
+        target=user,
+        before=before,
+        after=_snapshot(user),
+        request=request,
+    )
     return user
 
 
@@ -232,7 +246,14 @@ def disable_user(user: User, *, actor: User, acting: Membership | None, request=
     before = _snapshot(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    record(EventType.USER_DISABLED, actor=actor, target=user, before=before, after=_snapshot(user), request=request)
+    record(
+        EventType.USER_DISABLED,
+        actor=actor,
+        target=user,
+        before=before,
+        after=_snapshot(user),
+        request=request,
+    )
     return user
 
 
@@ -251,7 +272,14 @@ def delete_user(user: User, *, actor: User, acting: Membership | None, request=N
     user.memberships.update(active=False)
     user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
     user.invitations.filter(used_at__isnull=True).update(expires=now)
-    record(EventType.USER_DELETED, actor=actor, target=user, before=before, after=_snapshot(user), request=request)
+    record(
+        EventType.USER_DELETED,
+        actor=actor,
+        target=user,
+        before=before,
+        after=_snapshot(user),
+        request=request,
+    )
     return user
 
 
@@ -263,7 +291,13 @@ def unlock_user(user: User, *, actor: User, acting: Membership | None, request=N
     acting = _require_manager(acting)
     _require_user_in_scope(acting, user, whole_account=True)
     cleared = reset(username=user.username)
-    record(EventType.USER_UNLOCKED, actor=actor, target=user, after={"attempts_cleared": cleared}, request=request)
+    record(
+        EventType.USER_UNLOCKED,
+        actor=actor,
+        target=user,
+        after={"attempts_cleared": cleared},
+        request=request,
+    )
     return cleared
 
 
@@ -292,7 +326,14 @@ def update_user(
             setattr(user, name, value)
     user.save()
     _mark_email_verified(user)
-    record(EventType.USER_UPDATED, actor=actor, target=user, before=before, after=_snapshot(user), request=request)
+    record(
+        EventType.USER_UPDATED,
+        actor=actor,
+        target=user,
+        before=before,
+        after=_snapshot(user),
+        request=request,
+    )
     return user
 
 
@@ -345,7 +386,9 @@ def add_membership(
 
 
 @transaction.atomic
-def remove_membership(membership: Membership, *, actor: User, acting: Membership | None, request=None) -> Membership:
+def remove_membership(
+    membership: Membership, *, actor: User, acting: Membership | None, request=None
+) -> Membership:
     """Withdraw a role. The row stays, inactive, as the record that the user once held it."""
     acting = _require_manager(acting)
     if not manageable_organisations(acting).filter(pk=membership.organisation_id).exists():
@@ -393,7 +436,11 @@ def create_token(
     scopes = sorted(set(scopes))
     if not scopes or any(s not in allowed_scopes(membership) for s in scopes):
         raise errors.ScopeNotAllowed()
-    days = settings.KILN_TOKEN_MAX_DAYS if expires_days is None else min(int(expires_days), settings.KILN_TOKEN_MAX_DAYS)
+    days = (
+        settings.KILN_TOKEN_MAX_DAYS
+        if expires_days is None
+        else min(int(expires_days), settings.KILN_TOKEN_MAX_DAYS)
+    )
     raw, prefix, digest = tokens.new_token()
     token = ApiToken.objects.create(
         user=actor,
@@ -421,5 +468,11 @@ def revoke_token(token: ApiToken, *, actor: User, request=None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        record(EventType.TOKEN_REVOKED, actor=actor, target=token, after={"prefix": token.prefix}, request=request)
+        record(
+            EventType.TOKEN_REVOKED,
+            actor=actor,
+            target=token,
+            after={"prefix": token.prefix},
+            request=request,
+        )
     return token

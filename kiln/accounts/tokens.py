@@ -24,7 +24,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from kiln.accounts.models import ApiToken
 
-TOKEN_TYPE = "kiln"
+TOKEN_TYPE = "kiln"  # noqa: S105 - the token type prefix, not a secret
 _ALPHABET = string.ascii_lowercase + string.digits
 PUBLIC_ID_LENGTH = 8
 SECRET_LENGTH = 40
@@ -120,7 +120,10 @@ class KilnSessionAuth(SessionAuth):
     """The browser session (CSRF-checked for unsafe methods), refused to deleted users."""
 
     def __call__(self, request):
-        # No logged-in session: nothing to check CSRF for; the answer is 401, not 403.
+        # A request that presents credentials of its own is judged on them alone (a bad token is
+        # 401 even from a browser with a session); without a logged-in session the answer is 401.
+        if request.META.get("HTTP_AUTHORIZATION"):
+            return None
         if not getattr(getattr(request, "user", None), "is_authenticated", False):
             return None
         return super().__call__(request)

@@ -18,7 +18,9 @@ urlpatterns = [
     path("users/<int:pk>/delete/", views.user_action, {"action": "delete"}, name="user-delete"),
     path("users/<int:pk>/unlock/", views.user_action, {"action": "unlock"}, name="user-unlock"),
     path("users/<int:pk>/roles/add/", views.membership_add, name="membership-add"),
-    path("users/<int:pk>/roles/<int:membership_id>/remove/", views.membership_remove, name="membership-remove"),
+    path(
+        "users/<int:pk>/roles/<int:membership_id>/remove/", views.membership_remove, name="membership-remove"
+    ),
     path("invitation/<str:token>/", views.accept_invitation, name="accept-invitation"),
     path("tokens/", views.token_list, name="token-list"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),

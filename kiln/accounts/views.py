@@ -25,13 +25,8 @@ from kiln.accounts import errors, services
 from kiln.accounts.current import SESSION_KEY, current_membership, memberships
 from kiln.accounts.forms import InviteForm, MembershipForm, ProfileForm, SetPasswordForm, TokenForm
 from kiln.accounts.models import ApiToken, Membership, User
-from kiln.accounts.queries import (
-    can_manage_users,
-    fully_managed,
-    manageable_memberships,
-    manageable_users,
-    tokens_of,
-)
+from kiln.accounts.queries import can_manage_users, manageable_memberships, manageable_users, tokens_of
+from kiln.accounts.rules import allowed
 from kiln.accounts.security import requires_mfa
 
 
@@ -90,7 +85,9 @@ def _manager(request) -> Membership:
 
 def _managed_user(request, pk: int) -> tuple[Membership, User]:
     acting = _manager(request)
-    user = get_object_or_404(manageable_users(acting, include_deleted=True), pk=pk)
+    user = get_object_or_404(User, pk=pk)
+    if not allowed(acting, "accounts.view_user", user):
+        raise Http404
     return acting, user
 
 
@@ -109,7 +106,9 @@ def user_list(request):
     if q:
         qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q) | Q(email__icontains=q))
     page = Paginator(qs.prefetch_related("memberships__organisation"), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/user_list.html", {"page": page, "q": q, "state": request.GET.get("state", "")})
+    return render(
+        request, "accounts/user_list.html", {"page": page, "q": q, "state": request.GET.get("state", "")}
+    )
 
 
 @login_required
@@ -119,7 +118,9 @@ def user_invite(request):
     form = InviteForm(request.POST or None, acting=acting)
     if request.method == "POST" and form.is_valid():
         try:
-            user, _link = services.invite_user(actor=request.user, acting=acting, request=request, **form.cleaned_data)
+            user, _link = services.invite_user(
+                actor=request.user, acting=acting, request=request, **form.cleaned_data
+            )
         except errors.AccountError as exc:
             form.add_error(None, ValidationError(exc.message, code=exc.code))
         else:
@@ -136,10 +137,10 @@ def user_detail(request, pk: int):
     context = {
         "subject": user,
         "subject_memberships": manageable_memberships(acting, user),
-        "other_memberships": Membership.objects.filter(user=user).exclude(
-            pk__in=manageable_memberships(acting, user).values("pk")
-        ).count(),
-        "whole_account": fully_managed(acting, user),
+        "other_memberships": Membership.objects.filter(user=user)
+        .exclude(pk__in=manageable_memberships(acting, user).values("pk"))
+        .count(),
+        "whole_account": allowed(acting, "accounts.change_user", user),
         "locked": AccessAttempt.objects.filter(username=user.username).exists(),
         "role_form": MembershipForm(acting=acting),
         "is_self": user.pk == request.user.pk,
@@ -180,8 +181,12 @@ def membership_add(request, pk: int):
     if form.is_valid():
         try:
             services.add_membership(
-                user, form.cleaned_data["organisation"], form.cleaned_data["role"],
-                actor=request.user, acting=acting, request=request,
+                user,
+                form.cleaned_data["organisation"],
+                form.cleaned_data["role"],
+                actor=request.user,
+                acting=acting,
+                request=request,
             )
         except errors.AccountError as exc:
             messages.error(request, exc.message)

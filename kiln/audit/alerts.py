@@ -40,7 +40,11 @@ ALERT_TITLES = {
 
 
 def brute_force(
-    events: QuerySet[AuditEvent], *, since: datetime | None = None, window: timedelta | None = None, threshold: int | None = None
+    events: QuerySet[AuditEvent],
+    *,
+    since: datetime | None = None,
+    window: timedelta | None = None,
+    threshold: int | None = None,
 ) -> list[Alert]:
     """Accounts and IP addresses with at least ``threshold`` failed logins in the window."""
     window = window or timedelta(minutes=settings.KILN_AUDIT_BRUTE_FORCE_MINUTES)
@@ -55,7 +59,9 @@ def brute_force(
         .filter(n__gte=threshold)
         .order_by("-n")
     )
-    alerts += [Alert("KLN-AUD-ALERT-001", r["username"] or "?", r["n"], r["first"], r["last"]) for r in by_account]
+    alerts += [
+        Alert("KLN-AUD-ALERT-001", r["username"] or "?", r["n"], r["first"], r["last"]) for r in by_account
+    ]
     by_ip = (
         failed.exclude(ip__isnull=True)
         .values("ip")
@@ -68,7 +74,11 @@ def brute_force(
 
 
 def mass_export(
-    events: QuerySet[AuditEvent], *, since: datetime | None = None, window: timedelta | None = None, threshold: int | None = None
+    events: QuerySet[AuditEvent],
+    *,
+    since: datetime | None = None,
+    window: timedelta | None = None,
+    threshold: int | None = None,
 ) -> list[Alert]:
     """Users who exported at least ``threshold`` times in the window."""
     window = window or timedelta(minutes=settings.KILN_AUDIT_MASS_EXPORT_MINUTES)
@@ -86,4 +96,3 @@ def mass_export(
 
 def detect(events: QuerySet[AuditEvent]) -> list[Alert]:
     return brute_force(events) + mass_export(events)
-

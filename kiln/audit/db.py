@@ -59,7 +59,9 @@ def purge_allowed():
 
 def _register(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
-        connection.connection.create_function("kiln_audit_purge_allowed", 0, _purge_allowed, deterministic=False)
+        connection.connection.create_function(
+            "kiln_audit_purge_allowed", 0, _purge_allowed, deterministic=False
+        )
 
 
 def connect() -> None:

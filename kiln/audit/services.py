@@ -60,7 +60,11 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = [_jsonable(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True)) if isinstance(value, set | frozenset) else items
+        return (
+            sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+            if isinstance(value, set | frozenset)
+            else items
+        )
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

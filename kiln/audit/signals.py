@@ -26,7 +26,9 @@ def _login_method(request) -> str:
 
 
 def on_logged_in(sender, request, user, **kwargs) -> None:
-    record(EventType.LOGIN, actor=user, target=user, after={"method": _login_method(request)}, request=request)
+    record(
+        EventType.LOGIN, actor=user, target=user, after={"method": _login_method(request)}, request=request
+    )
 
 
 def on_logged_out(sender, request, user, **kwargs) -> None:
@@ -50,7 +52,9 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
 def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
     user = get_user_model().objects.filter(username=username).first() if username else None
     target = user if user is not None else ("accounts.user", "", username or "")
-    record(EventType.LOCKED_OUT, actor=None, target=target, after={"username": username or ""}, request=request)
+    record(
+        EventType.LOCKED_OUT, actor=None, target=target, after={"username": username or ""}, request=request
+    )
 
 
 def _mfa_event(event_type):
@@ -89,5 +93,9 @@ def connect() -> None:
     mfa_signals.authenticator_removed.connect(on_mfa_removed, dispatch_uid="kiln.audit.mfa_removed")
     mfa_signals.authenticator_reset.connect(on_mfa_reset, dispatch_uid="kiln.audit.mfa_reset")
     mfa_signals.authentication_failed.connect(on_mfa_failed, dispatch_uid="kiln.audit.mfa_failed")
-    for signal in (account_signals.password_changed, account_signals.password_set, account_signals.password_reset):
+    for signal in (
+        account_signals.password_changed,
+        account_signals.password_set,
+        account_signals.password_reset,
+    ):
         signal.connect(on_password_changed, dispatch_uid=f"kiln.audit.password.{id(signal)}")

@@ -22,8 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kiln.accounts.current import current_membership
+from kiln.accounts.rules import allowed
 from kiln.audit import alerts
 from kiln.audit.events import EventType, Group
+from kiln.audit.models import AuditEvent
 from kiln.audit.queries import can_view_audit, visible_events
 from kiln.audit.services import record
 
@@ -62,7 +64,9 @@ def _parse_date(value: str) -> date | None:
 
 
 def _filters(request) -> dict[str, str]:
-    return {key: request.GET.get(key, "").strip()[:200] for key in FILTER_KEYS if request.GET.get(key, "").strip()}
+    return {
+        key: request.GET.get(key, "").strip()[:200] for key in FILTER_KEYS if request.GET.get(key, "").strip()
+    }
 
 
 def filter_events(qs, filters: dict[str, str]):
@@ -88,7 +92,9 @@ def _type_choices():
     for group_value, group_label in Group.choices:
         choices.append((str(group_value), f"{group_value}s · {group_label}"))
         choices += [
-            (str(v), f"{v} · {label}") for v, label in EventType.choices if group_value <= v < group_value + 100
+            (str(v), f"{v} · {label}")
+            for v, label in EventType.choices
+            if group_value <= v < group_value + 100
         ]
     return choices
 
@@ -109,7 +115,9 @@ def search(request):
 @login_required
 def event_detail(request, pk: int):
     membership = _auditor(request)
-    event = get_object_or_404(visible_events(membership), pk=pk)
+    event = get_object_or_404(AuditEvent, pk=pk)
+    if not allowed(membership, "audit.view_event", event):
+        raise Http404
     return render(request, "audit/event_detail.html", {"event": event})
 
 
@@ -152,7 +160,9 @@ def export(request):
     if fmt not in ("csv", "xlsx"):
         raise Http404
     filters = _filters(request)
-    qs = filter_events(visible_events(membership), filters).order_by("id")[: settings.KILN_AUDIT_EXPORT_MAX_ROWS]
+    qs = filter_events(visible_events(membership), filters).order_by("id")[
+        : settings.KILN_AUDIT_EXPORT_MAX_ROWS
+    ]
     count = qs.count()
     with transaction.atomic():
         record(
@@ -175,14 +185,17 @@ def export(request):
         import xlsxwriter
 
         buffer = io.BytesIO()
-        book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+        book = xlsxwriter.Workbook(
+            buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         sheet = book.add_worksheet("audit")
         sheet.write_row(0, 0, header)
         for i, row in enumerate(_rows(qs), start=1):
             sheet.write_row(i, 0, [v if isinstance(v, int) else str(v) for v in row])
         book.close()
         response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="kiln-audit-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"
@@ -215,7 +228,9 @@ def analysis(request):
     failed_by_account = (
         failed.values("target_label").annotate(n=Count("id")).order_by("-n", "target_label")[:20]
     )
-    failed_by_ip = failed.exclude(ip__isnull=True).values("ip").annotate(n=Count("id")).order_by("-n", "ip")[:20]
+    failed_by_ip = (
+        failed.exclude(ip__isnull=True).values("ip").annotate(n=Count("id")).order_by("-n", "ip")[:20]
+    )
     exports_by_user = (
         recent.filter(event_type__gte=400, event_type__lt=500)
         .values("actor_label")
@@ -239,9 +254,14 @@ def analysis(request):
 def new_ips(events, since) -> list[dict]:
     """Logins from an address the user had never logged in from before ``since`` (users seen before only)."""
     logins = events.filter(event_type=EventType.LOGIN, actor__isnull=False).exclude(ip__isnull=True)
-    first_by_pair = logins.values("actor_id", "actor_label", "ip").annotate(first=Min("time")).filter(first__gte=since)
+    first_by_pair = (
+        logins.values("actor_id", "actor_label", "ip").annotate(first=Min("time")).filter(first__gte=since)
+    )
     veterans = set(
-        logins.values("actor_id").annotate(first=Min("time")).filter(first__lt=since).values_list("actor_id", flat=True)
+        logins.values("actor_id")
+        .annotate(first=Min("time"))
+        .filter(first__lt=since)
+        .values_list("actor_id", flat=True)
     )
     rows = [row for row in first_by_pair if row["actor_id"] in veterans]
     return sorted(rows, key=lambda r: r["first"], reverse=True)[:50]

@@ -24,7 +24,7 @@ from kiln.demo import city, names, problems, seasons
 from kiln.demo.sectors import APPROXIMATE, KEY_EMITTER_CO2, KEY_EMITTER_TCE, SECTORS, Sector
 from kiln.engine.items import ITEMS
 
-GENERATOR_VERSION = "1"  # bump when the same seed starts giving different data
+GENERATOR_VERSION = "2"  # bump when the same seed starts giving different data
 ACTIVITY_COLUMNS = ("credit_code", "period", "item", "quantity", "unit", "source", "facility", "note")
 SOURCES = ("meter", "invoice", "lab", "estimate", "grid")
 

@@ -41,12 +41,14 @@ def load(data: DemoData) -> dict[str, int]:
         enterprises = _enterprises(data.enterprises, regions, _industries(data.enterprises))
         facilities = _facilities(data.facilities, enterprises)
         users = create_personas(_persona_organisations(bodies, enterprises, data.enterprises))
+        maps = _county_map(regions)
     return {
         "regions": len(data.regions),
         "organisations": len(bodies),
         "enterprises": len(enterprises),
         "facilities": facilities,
         "users": len(users),
+        "maps": maps,
     }
 
 
@@ -75,6 +77,20 @@ def _regions(frame: pl.DataFrame) -> dict[str, Region]:
             known[row["code"]] = region
         Region.objects.bulk_create(new)
     return known
+
+
+def _county_map(regions: dict[str, Region]) -> int:
+    """The city's synthetic county boundaries, for the monitoring portal's map (when it is installed)."""
+    from django.apps import apps
+
+    if not apps.is_installed("kiln.monitoring"):
+        return 0
+    from kiln.demo import city
+    from kiln.demo.boundaries import qingxi_geojson_bytes
+    from kiln.monitoring.services import upload_map
+
+    upload_map(actor=None, region=regions[city.CITY], data=qingxi_geojson_bytes(), file_name="qingxi-counties.geojson")
+    return 1
 
 
 def _industries(enterprises: pl.DataFrame) -> dict[str, Industry]:

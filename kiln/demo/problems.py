@@ -37,7 +37,13 @@ IMPLAUSIBLE = {
     "mgo": (4.0,),  # 5-12 % MgO, beyond the clinker limit
     "anode_effect_minutes": (25.0,),
     "anode_net_consumption": (1.6,),
+    "anode_sulphur": (4.0,),  # 6-10 % sulphur in an anode
+    "anode_ash": (6.0,),
     "load_factor": (1.5,),  # above 1
+    "moisture": (3.0,),  # 21-42 % total moisture: lignite or wet sludge, not the contracted coal
+    "sulphur": (8.0,),  # 3-8 % total sulphur, far beyond any permitted thermal coal
+    "purity": (0.6,),  # 53-57 % CaCO3: spoil, not the limestone bought as flux
+    "mass_carbon_content": (0.4,),  # ~35 % carbon: not a carburiser
 }
 
 

@@ -84,6 +84,12 @@ PROFILES: dict[str, Profile] = {
     ),
     # Rooftop photovoltaics: long summer days, but the plum-rain season in June.
     "solar": Profile((0.62, 0.68, 0.82, 0.95, 1.05, 0.98, 1.28, 1.25, 1.05, 0.92, 0.75, 0.65)),
+    # A works canteen: working days only, closed over the Spring Festival, a little more in winter.
+    "canteen": Profile(
+        (1.04, 1.00, 1.00, 0.99, 0.98, 0.97, 0.96, 0.96, 0.99, 1.00, 1.03, 1.05),
+        (1, 1, 1, 1, 1, 0.5, 0.2),
+        0.1,
+    ),
 }
 PROFILE_NAMES = tuple(PROFILES)
 

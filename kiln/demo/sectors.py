@@ -120,19 +120,19 @@ KEY_EMITTER_TCE = 10_000  # tce/yr
 # fmt: off
 # The recipes below read as tables; keep them aligned by hand.
 def _light(key, share, industries, words, median, *, gas=0.012, gas_share=0.6, intensity, va, growth,
-           profile="manufacturing", green_share=0.3, product=0.15, sigma=1.1, high=40_000.0, per_worker=100.0):
-    """Light manufacturing: electricity-led, some gas for ovens and heat treatment, vehicles."""
+           profile="manufacturing", green_share=0.4, product=0.15, sigma=1.1, high=40_000.0, per_worker=100.0):
+    """Light manufacturing: electricity-led, gas for ovens and heat treatment metered per workshop,
+    output counted per workshop, park steam for some, vehicles, a canteen, rooftop PV."""
     return Sector(
         key, share, industries, words, "MWh electricity", profile,
-        facilities=(Facility("workshop", "W", "{n}号生产车间", "Workshop {n}",
-                             ((1, 0.4), (2, 0.3), (3, 0.2), (4, 0.1))),),
+        facilities=(Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", WORKSHOPS),),
         flows=(
             Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            Flow("natural_gas", gas, spread=0.6, share=gas_share, source="invoice"),
-            Flow("diesel", 0.003, spread=0.5, noise=0.15, share=0.7, source="invoice"),
-            Flow("gasoline", 0.0015, spread=0.5, noise=0.15, share=0.5, source="invoice"),
-            Flow("lpg", 0.001, spread=0.5, noise=0.2, share=0.12, source="invoice"),
-            Flow("product_output", product, spread=0.6, noise=0.05, share=0.5 if product else 0.0),
+            Flow("natural_gas", gas, spread=0.6, share=gas_share, at="workshop", source="invoice"),
+            # Steam from the industrial park's CHP plant (集中供热) for curing, drying and painting.
+            Flow("heat_purchased", 1.5, spread=0.5, noise=0.08, share=0.25, at="workshop", source="invoice"),
+            Flow("product_output", product, spread=0.6, noise=0.05, at="workshop"),
+            *VEHICLES_AND_CANTEEN,
             Flow("electricity_green_self", 0.12, spread=0.5, noise=0.08, share=green_share, profile="solar"),
         ),
         size=Size(median, sigma, 80.0, high),
@@ -140,15 +140,56 @@ def _light(key, share, industries, words, median, *, gas=0.012, gas_share=0.6, i
     )
 
 
+# Own boilers: often a second one for peak load or standby, each with its own fuel meter.
+BOILERS = ((1, 0.55), (2, 0.35), (3, 0.10))
+
+
 def _boilers(gas_variant="gas_boiler", coal_variant="coal_boiler"):
     return (
-        Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", variants=(gas_variant,)),
-        Facility("boiler", "B", "{n}号燃煤锅炉", "Coal-fired boiler {n}", variants=(coal_variant,)),
+        Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", BOILERS, variants=(gas_variant,)),
+        Facility("boiler", "B", "{n}号燃煤锅炉", "Coal-fired boiler {n}", BOILERS, variants=(coal_variant,)),
     )
 
 
+# Monthly lab analysis of the coal burnt (GB/T 212, 213, 214, 476): a boiler or kiln's coal is
+# sampled per delivery and the month's weighted mean reported.
 COAL_NCV = Parameter("raw_coal.ncv", 19.5, 23.0, "GJ/t", noise=0.02)
 COAL_CARBON = Parameter("raw_coal.carbon_content", 0.0258, 0.0282, "tC/GJ", noise=0.012, decimals=5)
+COAL_MOISTURE = Parameter("raw_coal.moisture", 7.0, 14.0, "%", noise=0.08, decimals=2)
+COAL_SULPHUR = Parameter("raw_coal.sulphur", 0.4, 1.0, "%", noise=0.1, decimals=2)
+COAL_ANALYSIS = (COAL_NCV, COAL_CARBON, COAL_MOISTURE, COAL_SULPHUR)
+# The gas company's monthly quality report (GB/T 11062): pipeline gas in Zhejiang, 34-37 MJ/Nm3.
+GAS_NCV = Parameter("natural_gas.ncv", 340.0, 372.0, "GJ/1e4Nm3", noise=0.008, decimals=2, source="invoice")
+
+
+def analysed(parameters, at: str = "", variants: tuple[str, ...] = ()) -> tuple[Parameter, ...]:
+    """The same parameters measured at facility kind ``at`` for enterprises of ``variants``."""
+    return tuple(replace(p, at=at, variants=variants) for p in parameters)
+
+
+# Workshops of an electricity-led manufacturer: each has its own gas and steam meters and
+# counts its own output.
+WORKSHOPS = ((1, 0.25), (2, 0.30), (3, 0.25), (4, 0.12), (6, 0.08))
+
+# Company cars and forklifts (diesel, gasoline) and the staff canteen's LPG: small, but on the
+# monthly energy return (能源购进、消费与库存) of almost every enterprise. Per unit of basis
+# for electricity-led sectors (MWh); process sectors scale them with ``minor``.
+VEHICLES_AND_CANTEEN = (
+    Flow("diesel", 0.003, spread=0.5, noise=0.15, share=0.85, source="invoice"),
+    Flow("gasoline", 0.0015, spread=0.5, noise=0.15, share=0.75, source="invoice"),
+    Flow("lpg", 0.0012, spread=0.5, noise=0.2, share=0.3, profile="canteen", source="invoice"),
+)
+
+
+def minor(per_mwh: float, diesel_share: float = 0.85) -> tuple[Flow, ...]:
+    """Vehicles and canteen for a sector whose basis is not MWh: ``per_mwh`` MWh per unit of basis."""
+    diesel, gasoline, lpg = VEHICLES_AND_CANTEEN
+    return (
+        replace(diesel, per_basis=diesel.per_basis * per_mwh, share=diesel_share),
+        replace(gasoline, per_basis=gasoline.per_basis * per_mwh),
+        replace(lpg, per_basis=lpg.per_basis * per_mwh),
+    )
+
 
 SECTORS: tuple[Sector, ...] = (
     Sector(
@@ -165,13 +206,18 @@ SECTORS: tuple[Sector, ...] = (
         # industrial park's CHP plant or from an own boiler.
         flows=(
             Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            Flow("heat_purchased", 12.0, spread=0.25, variants=("steam",), source="invoice"),
+            # Park steam is metered per dyeing line.
+            Flow("heat_purchased", 12.0, spread=0.25, variants=("steam",), at="dyeing_line", source="invoice"),
             Flow("natural_gas", 0.034, spread=0.25, variants=("gas_boiler",), at="boiler", source="invoice"),
             Flow("raw_coal", 0.71, spread=0.25, noise=0.06, variants=("coal_boiler",), at="boiler", source="invoice"),
-            Flow("product_output", 0.6, spread=0.3, share=0.8),
-            Flow("diesel", 0.0015, spread=0.4, noise=0.15, share=0.6, source="invoice"),
-            Flow("electricity_green_self", 0.08, spread=0.5, noise=0.08, share=0.25, profile="solar"),
+            # Stenters (定型机) and singeing burn gas on each line: about 100 Nm3 per MWh.
+            Flow("natural_gas", 0.010, spread=0.4, noise=0.05, share=0.5, at="dyeing_line", source="invoice"),
+            Flow("product_output", 0.6, spread=0.3, at="dyeing_line"),
+            *minor(1.0, diesel_share=0.8),
+            Flow("electricity_green_self", 0.08, spread=0.5, noise=0.08, share=0.35, profile="solar"),
         ),
+        parameters=(*analysed(COAL_ANALYSIS, "boiler", ("coal_boiler",)),
+                    *analysed((GAS_NCV,), "boiler", ("gas_boiler",))),
         size=Size(2500, 1.0, 200, 60_000),
         variants=(("steam", 0.55), ("gas_boiler", 0.35), ("coal_boiler", 0.10)),
         revenue_per_worker=80, intensity=0.9, value_added_ratio=0.22, growth=0.01,
@@ -187,12 +233,15 @@ SECTORS: tuple[Sector, ...] = (
         ),
         flows=(
             Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            Flow("heat_purchased", 5.0, spread=0.3, variants=("steam",), source="invoice"),
+            Flow("heat_purchased", 5.0, spread=0.3, variants=("steam",), at="reactor", source="invoice"),
             Flow("natural_gas", 0.0143, spread=0.3, variants=("gas_boiler",), at="boiler", source="invoice"),
             Flow("raw_coal", 0.30, spread=0.3, noise=0.06, variants=("coal_boiler",), at="boiler", source="invoice"),
-            Flow("product_output", 1.5, spread=0.5, share=0.9),
-            Flow("diesel", 0.001, spread=0.5, noise=0.15, share=0.5, source="invoice"),
+            Flow("product_output", 1.5, spread=0.5, at="reactor"),
+            *minor(0.5, diesel_share=0.6),
+            Flow("electricity_green_self", 0.06, spread=0.5, noise=0.08, share=0.2, profile="solar"),
         ),
+        parameters=(*analysed(COAL_ANALYSIS, "boiler", ("coal_boiler",)),
+                    *analysed((GAS_NCV,), "boiler", ("gas_boiler",))),
         size=Size(6000, 1.1, 300, 150_000),
         variants=(("steam", 0.60), ("gas_boiler", 0.25), ("coal_boiler", 0.15)),
         revenue_per_worker=250, intensity=1.5, value_added_ratio=0.25, growth=0.03,
@@ -209,12 +258,14 @@ SECTORS: tuple[Sector, ...] = (
             Facility("heater", "H", "{n}号热媒炉", "Heat-transfer-oil heater {n}", variants=("gas_heater",)),
         ),
         flows=(
-            Flow("product_output", 1.0, spread=0.0, noise=0.03),
+            Flow("product_output", 1.0, spread=0.0, noise=0.03, at="polymerisation"),
             Flow("electricity_purchased", 0.32, spread=0.1, noise=0.03),
             Flow("heat_purchased", 2.0, spread=0.2, variants=("steam",), source="invoice"),
             Flow("natural_gas", 0.0057, spread=0.2, variants=("gas_heater",), at="heater", source="invoice"),
-            Flow("diesel", 0.0002, spread=0.5, noise=0.15, share=0.5, source="invoice"),
+            *minor(0.1, diesel_share=0.6),
+            Flow("electricity_green_self", 0.025, spread=0.5, noise=0.08, share=0.3, profile="solar"),
         ),
+        parameters=analysed((GAS_NCV,), "heater", ("gas_heater",)),
         size=Size(60_000, 0.9, 5000, 600_000),
         variants=(("steam", 0.55), ("gas_heater", 0.45)),
         revenue_per_worker=350, intensity=1.2, value_added_ratio=0.18, growth=0.04,
@@ -236,11 +287,13 @@ SECTORS: tuple[Sector, ...] = (
             Flow("clinker_output", 1.0, spread=0.0, noise=0.03, at="kiln"),
             Flow("raw_coal", 3.2, spread=0.05, noise=0.04, at="kiln", divide_by="raw_coal.ncv"),
             Flow("electricity_purchased", 0.10, spread=0.08, noise=0.03),
-            Flow("cement_output", 1.25, spread=0.12, noise=0.05),
+            Flow("cement_output", 1.25, spread=0.12, noise=0.05, at="mill"),
             Flow("diesel", 0.0006, spread=0.3, noise=0.1, source="invoice"),
+            *minor(0.1)[1:],
         ),
         parameters=(
             Parameter("raw_coal.ncv", 20.5, 23.5, "GJ/t", noise=0.02, at="kiln"),
+            *analysed(COAL_ANALYSIS[1:], "kiln"),
             Parameter("clinker_output.cao", 63.5, 66.0, "%", noise=0.004, decimals=2, at="kiln"),
             Parameter("clinker_output.mgo", 1.2, 3.0, "%", noise=0.05, decimals=2, at="kiln"),
         ),
@@ -254,9 +307,11 @@ SECTORS: tuple[Sector, ...] = (
         facilities=(Facility("mill", "M", "{n}号水泥磨", "Cement mill {n}", ((1, 0.4), (2, 0.4), (3, 0.2)),
                              capacity_unit="t/a", capacity_per_basis=1.2),),
         flows=(
-            Flow("cement_output", 1.0, spread=0.0, noise=0.05),
+            Flow("cement_output", 1.0, spread=0.0, noise=0.05, at="mill"),
             Flow("electricity_purchased", 0.034, spread=0.1, noise=0.03),
             Flow("diesel", 0.0002, spread=0.4, noise=0.15, source="invoice"),
+            *minor(0.034)[1:],
+            Flow("electricity_green_self", 0.003, spread=0.5, noise=0.08, share=0.3, profile="solar"),
         ),
         size=Size(500_000, 0.5, 100_000, 2_000_000),
         revenue_per_worker=400, intensity=0.9, value_added_ratio=0.20, growth=-0.01,
@@ -279,7 +334,13 @@ SECTORS: tuple[Sector, ...] = (
             Flow("natural_gas", 0.0015, spread=0.3, source="invoice"),
             Flow("limestone", 0.045, spread=0.2, noise=0.06, source="invoice"),
             Flow("diesel", 0.0003, spread=0.4, noise=0.15, source="invoice"),
+            *minor(0.42)[1:],
         ),
+        parameters=(GAS_NCV,
+                    # Carbon balance inputs (electrodes, carburiser) are assayed monthly: no default exists.
+                    Parameter("steel_carbon_input.mass_carbon_content", 80.0, 92.0, "%", noise=0.015, decimals=2,
+                              at="eaf"),
+                    Parameter("limestone.purity", 88.0, 95.0, "%", noise=0.01, decimals=2)),
         revenue_per_worker=600, intensity=2.5, value_added_ratio=0.18, growth=0.0,
     ),
     Sector(
@@ -300,8 +361,14 @@ SECTORS: tuple[Sector, ...] = (
             Flow("dolomite", 0.03, spread=0.2, noise=0.06, source="invoice"),
             Flow("electricity_purchased", 0.09, spread=0.1, noise=0.03),
             Flow("diesel", 0.0002, spread=0.4, noise=0.15, source="invoice"),
+            *minor(0.09)[1:],
         ),
         parameters=(
+            Parameter("bituminous_coal.ncv", 23.0, 26.5, "GJ/t", noise=0.02, at="blast_furnace"),
+            Parameter("bituminous_coal.carbon_content", 0.0255, 0.0275, "tC/GJ", noise=0.01, decimals=5,
+                      at="blast_furnace"),
+            Parameter("limestone.purity", 88.0, 95.0, "%", noise=0.01, decimals=2),
+            Parameter("dolomite.purity", 85.0, 93.0, "%", noise=0.01, decimals=2),
             Parameter("coke.ncv", 27.5, 29.0, "GJ/t", noise=0.01, at="blast_furnace"),
             Parameter("coke.carbon_content", 0.0285, 0.0300, "tC/GJ", noise=0.008, decimals=5, at="blast_furnace"),
         ),
@@ -324,12 +391,19 @@ SECTORS: tuple[Sector, ...] = (
             Flow("electricity_purchased", 13.4, spread=0.02, noise=0.015),
             Flow("natural_gas", 0.0045, spread=0.15, at="anode_baking", source="invoice"),
             Flow("diesel", 0.0005, spread=0.4, noise=0.15, source="invoice"),
+            *minor(1.0)[1:],
         ),
         parameters=(
+            replace(GAS_NCV, at="anode_baking"),
             Parameter("aluminium_output.anode_effect_minutes", 0.02, 0.10, "min/cell-day", noise=0.2,
                       decimals=4, at="electrolysis_line", source="meter"),
             Parameter("aluminium_output.anode_net_consumption", 0.395, 0.425, "t/t", noise=0.01,
                       decimals=4, at="electrolysis_line", source="meter"),
+            # Anode assays: no default exists for these, so every smelter measures them.
+            Parameter("aluminium_output.anode_sulphur", 1.4, 2.4, "%", noise=0.04, decimals=3,
+                      at="electrolysis_line"),
+            Parameter("aluminium_output.anode_ash", 0.25, 0.55, "%", noise=0.06, decimals=3,
+                      at="electrolysis_line"),
         ),
         utilisation=0.03, revenue_per_worker=1000, intensity=7.5, value_added_ratio=0.15, growth=0.01,
     ),
@@ -344,10 +418,11 @@ SECTORS: tuple[Sector, ...] = (
                      ((1, 0.3), (2, 0.4), (4, 0.3)), capacity_unit="t/a", capacity_per_basis=1.2),
         ),
         flows=(
-            Flow("product_output", 1.0, spread=0.0, noise=0.04),
+            Flow("product_output", 1.0, spread=0.1, noise=0.04, at="rolling_line"),
             Flow("electricity_purchased", 0.35, spread=0.25, noise=0.03),
-            Flow("natural_gas", 0.006, spread=0.3, source="invoice"),
-            Flow("diesel", 0.0004, spread=0.5, noise=0.15, share=0.7, source="invoice"),
+            Flow("natural_gas", 0.006, spread=0.3, at="furnace", source="invoice"),
+            *minor(0.35, diesel_share=0.8),
+            Flow("electricity_green_self", 0.04, spread=0.5, noise=0.08, share=0.3, profile="solar"),
         ),
         size=Size(25_000, 0.8, 2000, 300_000),
         revenue_per_worker=500, intensity=0.6, value_added_ratio=0.12, growth=0.03,
@@ -362,24 +437,22 @@ SECTORS: tuple[Sector, ...] = (
                      capacity_unit="t/a", capacity_per_basis=1.15),
             Facility("boiler", "B", "{n}号自备热电锅炉", "Captive CHP boiler {n}", ((1, 0.5), (2, 0.5)),
                      variants=("coal_chp",)),
-            Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", variants=("gas_boiler",)),
+            Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", BOILERS, variants=("gas_boiler",)),
         ),
         # About 6 GJ of steam and 0.45 MWh per tonne; a captive coal CHP also covers 2/3 of the power.
         flows=(
-            Flow("product_output", 1.0, spread=0.0, noise=0.04),
+            Flow("product_output", 1.0, spread=0.05, noise=0.04, at="paper_machine"),
             Flow("electricity_purchased", 0.45, spread=0.15, noise=0.03, variants=("steam", "gas_boiler")),
             Flow("electricity_purchased", 0.15, spread=0.2, noise=0.05, variants=("coal_chp",)),
             Flow("heat_purchased", 6.0, spread=0.2, variants=("steam",), source="invoice"),
             Flow("raw_coal", 10.2, spread=0.1, noise=0.04, variants=("coal_chp",), at="boiler",
                  divide_by="raw_coal.ncv"),
             Flow("natural_gas", 0.0171, spread=0.2, variants=("gas_boiler",), at="boiler", source="invoice"),
-            Flow("diesel", 0.0003, spread=0.5, noise=0.15, share=0.6, source="invoice"),
+            *minor(0.45, diesel_share=0.7),
+            Flow("electricity_green_self", 0.03, spread=0.5, noise=0.08, share=0.25, profile="solar"),
         ),
-        parameters=(
-            Parameter("raw_coal.ncv", 19.5, 23.0, "GJ/t", noise=0.02, variants=("coal_chp",), at="boiler"),
-            Parameter("raw_coal.carbon_content", 0.0258, 0.0282, "tC/GJ", noise=0.012, decimals=5,
-                      variants=("coal_chp",), at="boiler"),
-        ),
+        parameters=(*analysed(COAL_ANALYSIS, "boiler", ("coal_chp",)),
+                    *analysed((GAS_NCV,), "boiler", ("gas_boiler",))),
         size=Size(60_000, 0.9, 5000, 800_000),
         variants=(("steam", 0.50), ("coal_chp", 0.35), ("gas_boiler", 0.15)),
         revenue_per_worker=300, intensity=1.8, value_added_ratio=0.22, growth=0.0,
@@ -401,11 +474,10 @@ SECTORS: tuple[Sector, ...] = (
             Flow("heat_supplied", 0.4, spread=0.5, noise=0.1, share=0.5, at="generating_unit"),
             Flow("diesel", 0.00002, spread=0.3, noise=0.3, at="generating_unit", source="invoice"),
             Flow("electricity_purchased", 0.0015, spread=0.3, noise=0.2),
+            *minor(0.0015)[1:],
         ),
         parameters=(
-            Parameter("raw_coal.ncv", 19.5, 23.0, "GJ/t", noise=0.02, at="generating_unit"),
-            Parameter("raw_coal.carbon_content", 0.0258, 0.0282, "tC/GJ", noise=0.012, decimals=5,
-                      at="generating_unit"),
+            *analysed(COAL_ANALYSIS, "generating_unit"),
             Parameter("power_supplied.load_factor", 0.55, 0.80, "fraction", noise=0.06, at="generating_unit",
                       source="meter"),
         ),
@@ -428,8 +500,11 @@ SECTORS: tuple[Sector, ...] = (
             Flow("heat_supplied", 11.0, spread=0.2, noise=0.04, at="generating_unit"),
             Flow("diesel", 0.00005, spread=0.3, noise=0.3, at="generating_unit", source="invoice"),
             Flow("electricity_purchased", 0.01, spread=0.3, noise=0.1),
+            *minor(0.01)[1:],
         ),
-        parameters=(replace(COAL_NCV, at="generating_unit"), replace(COAL_CARBON, at="generating_unit")),
+        parameters=(*analysed(COAL_ANALYSIS, "generating_unit"),
+                    Parameter("power_supplied.load_factor", 0.45, 0.75, "fraction", noise=0.06,
+                              at="generating_unit", source="meter")),
         utilisation=0.1, revenue_per_worker=1500, intensity=8.0, value_added_ratio=0.30, growth=0.01,
     ),
     Sector(
@@ -447,6 +522,14 @@ SECTORS: tuple[Sector, ...] = (
             Flow("power_supplied", 0.97, spread=0.01, noise=0.02, at="generating_unit"),
             Flow("heat_supplied", 2.5, spread=0.3, noise=0.06, at="generating_unit"),
             Flow("electricity_purchased", 0.004, spread=0.3, noise=0.15),
+            *minor(0.004)[1:],
+        ),
+        parameters=(
+            replace(GAS_NCV, at="generating_unit", source="lab"),
+            Parameter("natural_gas.carbon_content", 0.0150, 0.0156, "tC/GJ", noise=0.004, decimals=5,
+                      at="generating_unit"),
+            Parameter("power_supplied.load_factor", 0.35, 0.65, "fraction", noise=0.08, at="generating_unit",
+                      source="meter"),
         ),
         utilisation=0.15, revenue_per_worker=3000, intensity=3.0, value_added_ratio=0.30, growth=0.02,
     ),
@@ -469,24 +552,25 @@ SECTORS: tuple[Sector, ...] = (
            (("C397", 0.5), ("C398", 0.5)),
            (("电子", "Electronics"), ("光电", "Optoelectronics"), ("微电子", "Microelectronics")),
            3000, gas=0.005, gas_share=0.4, intensity=0.15, va=0.25, growth=0.08, profile="continuous",
-           green_share=0.35, product=0.0, sigma=1.2, high=200_000.0, per_worker=150.0),
+           green_share=0.35, product=0.02, sigma=1.2, high=200_000.0, per_worker=150.0),
     Sector(
         "rubber_plastics", 9.0,
         (("C291", 0.3), ("C292", 0.7)),
         (("塑业", "Plastics"), ("橡胶", "Rubber"), ("塑胶", "Plastic"), ("包装", "Packaging")),
         "MWh electricity", "manufacturing",
         facilities=(
-            Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", ((1, 0.4), (2, 0.4), (3, 0.2))),
-            Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", variants=("gas_boiler",)),
+            Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", WORKSHOPS),
+            Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", BOILERS, variants=("gas_boiler",)),
         ),
         flows=(
             Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            Flow("heat_purchased", 2.0, spread=0.3, variants=("steam",), source="invoice"),
+            Flow("heat_purchased", 2.0, spread=0.3, variants=("steam",), at="workshop", source="invoice"),
             Flow("natural_gas", 0.0057, spread=0.3, variants=("gas_boiler",), at="boiler", source="invoice"),
-            Flow("product_output", 0.4, spread=0.4, share=0.8),
-            Flow("diesel", 0.002, spread=0.5, noise=0.15, share=0.6, source="invoice"),
-            Flow("electricity_green_self", 0.1, spread=0.5, noise=0.08, share=0.3, profile="solar"),
+            Flow("product_output", 0.4, spread=0.4, at="workshop"),
+            *minor(0.8),
+            Flow("electricity_green_self", 0.1, spread=0.5, noise=0.08, share=0.4, profile="solar"),
         ),
+        parameters=analysed((GAS_NCV,), "boiler", ("gas_boiler",)),
         size=Size(2000, 1.0, 100, 50_000),
         variants=(("steam", 0.35), ("gas_boiler", 0.25), ("", 0.40)),
         revenue_per_worker=90, intensity=0.5, value_added_ratio=0.20, growth=0.02,
@@ -497,17 +581,19 @@ SECTORS: tuple[Sector, ...] = (
         (("食品", "Food"), ("粮油", "Grain & Oil"), ("乳业", "Dairy"), ("酿造", "Brewing"), ("调味品", "Condiments")),
         "MWh electricity", "manufacturing",
         facilities=(
-            Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", ((1, 0.5), (2, 0.3), (3, 0.2))),
-            Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", variants=("gas_boiler",)),
+            Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", WORKSHOPS),
+            Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", BOILERS, variants=("gas_boiler",)),
         ),
         flows=(
             Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            Flow("heat_purchased", 3.0, spread=0.3, variants=("steam",), source="invoice"),
+            Flow("heat_purchased", 3.0, spread=0.3, variants=("steam",), at="workshop", source="invoice"),
             Flow("natural_gas", 0.0086, spread=0.3, variants=("gas_boiler",), at="boiler", source="invoice"),
-            Flow("product_output", 1.2, spread=0.4, share=0.9),
-            Flow("diesel", 0.002, spread=0.5, noise=0.15, share=0.6, source="invoice"),
-            Flow("lpg", 0.0015, spread=0.5, noise=0.2, share=0.25, source="invoice"),
+            Flow("product_output", 1.2, spread=0.4, at="workshop"),
+            # Refrigerated delivery trucks: more diesel than other light industry.
+            *minor(1.5, diesel_share=0.9),
+            Flow("electricity_green_self", 0.08, spread=0.5, noise=0.08, share=0.35, profile="solar"),
         ),
+        parameters=analysed((GAS_NCV,), "boiler", ("gas_boiler",)),
         size=Size(900, 1.0, 80, 30_000),
         variants=(("steam", 0.30), ("gas_boiler", 0.50), ("", 0.20)),
         revenue_per_worker=110, intensity=0.35, value_added_ratio=0.22, growth=0.02,

@@ -66,18 +66,18 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from kiln.engine import factorset
+from kiln.engine import factorset, units
 from kiln.engine import items as catalogue
-from kiln.engine import units
 from kiln.engine.errors import EngineError, ErrorCode, frame_error
 from kiln.engine.normalise import (
     BASE_CODES,
-    CODE_CANON,
     CODE_INDEX,
     CODE_PARAM_ITEM,
+    ITEM_BITS,
     N_BASE,
     NO_INDEX,
     OPTIONAL_COLUMNS,
+    PARAMETER_NAMES,
     Prepared,
     measured_key,
     parameters,
@@ -145,40 +145,58 @@ AL_INDEX = CODE_INDEX["aluminium_output"]
 # The formulas, as expressions over columns named after the parameters
 
 
-def _pfc(c=pl.col) -> pl.Expr:
+def _pfc() -> pl.Expr:
+    c = pl.col
     aem = c("anode_effect_minutes")
     ef_cf4 = pl.when(aem.is_not_null()).then(c("cf4_slope") * aem).otherwise(c("ef_cf4"))
     ef_c2f6 = pl.when(aem.is_not_null()).then(c("c2f6_ratio") * c("cf4_slope") * aem).otherwise(c("ef_c2f6"))
     return (ef_cf4 * c("gwp_cf4") + ef_c2f6 * c("gwp_c2f6")) / 1000.0
 
 
-def emission_factor(formula: pl.Expr) -> pl.Expr:
-    """tCO2 (tCO2e for al_pfc) per canonical unit, from parameter columns; null when an input is."""
+def formula_factor(formula: str) -> pl.Expr:
+    """tCO2 (tCO2e for al_pfc) per canonical unit for one formula, from parameter columns."""
     c = pl.col
-    return (
-        pl.when(formula.is_in(["combustion", "biomass"]))
-        .then(c("ncv") * c("carbon_content") * c("oxidation_rate") * c("carbon_to_co2"))
-        .when(formula.is_in(["electricity", "heat"])).then(c("ef"))
-        .when(formula == "clinker")
-        .then((c("cao") - c("cao_noncarbonate")) * c("cao_to_co2") + (c("mgo") - c("mgo_noncarbonate")) * c("mgo_to_co2"))
-        .when(formula == "carbonate").then(c("purity") * c("co2_per_carbonate"))
-        .when(formula == "al_anode")
-        .then(c("anode_net_consumption") * (1.0 - c("anode_sulphur") - c("anode_ash")) * c("carbon_to_co2"))
-        .when(formula == "al_pfc").then(_pfc())
-        .when(formula == "steel").then(c("mass_carbon_content") * c("carbon_to_co2"))
-        .when(formula == "recovery").then(pl.lit(1.0))
-        .otherwise(pl.lit(0.0))
-    )
+    return {
+        "combustion": lambda: c("ncv") * c("carbon_content") * c("oxidation_rate") * c("carbon_to_co2"),
+        "biomass": lambda: c("ncv") * c("carbon_content") * c("oxidation_rate") * c("carbon_to_co2"),
+        "electricity": lambda: c("ef"),
+        "heat": lambda: c("ef"),
+        "clinker": lambda: (c("cao") - c("cao_noncarbonate")) * c("cao_to_co2")
+        + (c("mgo") - c("mgo_noncarbonate")) * c("mgo_to_co2"),
+        "carbonate": lambda: c("purity") * c("co2_per_carbonate"),
+        "al_anode": lambda: c("anode_net_consumption") * (1.0 - c("anode_sulphur") - c("anode_ash"))
+        * c("carbon_to_co2"),
+        "al_pfc": _pfc,
+        "steel": lambda: c("mass_carbon_content") * c("carbon_to_co2"),
+        "recovery": lambda: pl.lit(1.0),
+        "none": lambda: pl.lit(0.0),
+    }[formula]()
+
+
+def formula_energy(formula: str) -> pl.Expr:
+    """tce per canonical unit (GB/T 2589): NCV / 29.3076 for fuels, coefficients for electricity/heat."""
+    if formula in ("combustion", "biomass"):
+        return pl.col("ncv") / pl.col("gj_per_tce")
+    if formula in ("electricity", "heat"):
+        return pl.col("tce_per_unit")
+    return pl.lit(0.0)
+
+
+def _by_formula(formula: pl.Expr, build) -> pl.Expr:
+    out = pl.lit(None, dtype=pl.Float64)
+    for name in FORMULAS:
+        out = pl.when(formula == name).then(build(name)).otherwise(out)
+    return out
+
+
+def emission_factor(formula: pl.Expr) -> pl.Expr:
+    """``formula_factor`` chosen per row by a formula column (for small frames)."""
+    return _by_formula(formula, formula_factor)
 
 
 def energy_factor(formula: pl.Expr) -> pl.Expr:
-    """tce per canonical unit (GB/T 2589): NCV / 29.3076 for fuels, coefficients for electricity/heat."""
-    c = pl.col
-    return (
-        pl.when(formula.is_in(["combustion", "biomass"])).then(c("ncv") / c("gj_per_tce"))
-        .when(formula.is_in(["electricity", "heat"])).then(c("tce_per_unit"))
-        .otherwise(pl.lit(0.0))
-    )
+    """``formula_energy`` chosen per row by a formula column (for small frames)."""
+    return _by_formula(formula, formula_energy)
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,13 +209,15 @@ class Evaluation:
     factor_set_name: str
     grid_series: str
     defaults: pl.DataFrame  # per (item code, year): parameter_item's values in force, formula, ef, tce, ef_pfc
-    measured: pl.DataFrame  # per (credit code, period, parameter item): measured and effective values
-    params: pl.DataFrame  # measured-parameter rows as given (normalise.parameters)
+    measured: pl.DataFrame  # per (credit code, period, facility, parameter item): measured and effective values
+    params: pl.DataFrame  # measured-parameter rows (normalise.parameters)
     y0: int
     span: int
     ef_default: pl.Series  # indexed by CODES index × span + (year − y0)
     tce_default: pl.Series
     pfc_default: pl.Series
+    parameter_problems: bool  # duplicate, out-of-range, non-numeric or negative parameter values
+    match: pl.Series | None = None  # per input row: the measured-table row it uses (null: none)
 
 
 def _default_table(fs: pl.DataFrame, item_indexes: list[int], years: list[int], grid_series: str) -> pl.DataFrame:
@@ -219,58 +239,97 @@ def _default_table(fs: pl.DataFrame, item_indexes: list[int], years: list[int], 
     )
 
 
-def _measured_table(prepared: Prepared, params: pl.DataFrame, defaults: pl.DataFrame) -> pl.DataFrame:
+PARAM_FORMULA = pl.Series(
+    "formula", [catalogue.ITEMS[c].formula if c in catalogue.ITEMS else "none" for c in BASE_CODES],
+    dtype=FORMULA_ENUM,
+)
+
+
+def _measured_table(prepared: Prepared, params: pl.DataFrame, defaults: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
     """One row per (enterprise, period, facility, parameter item) with measured parameters.
 
-    Columns: ``key`` (UInt64), the parameter columns (effective values: measured, else default),
-    ``ef_m``/``tce_m``/``pfc_m``: factors when at least one measured input of the formula was used,
-    else null (the row then falls back to the default factors and tier ``default``).
+    Columns: ``key`` (UInt64), ``<parameter>__m`` (measured values), the parameter columns
+    (effective values: measured, else default), and ``ef_m``/``tce_m``/``pfc_m``: factors when at
+    least one measured input of the formula was used, else null (the row then falls back to the
+    default factors and tier ``default``). Also returns whether any parameter row is unusable
+    (duplicate, out of range, not a finite number ≥ 0): the caller then reports the details.
     """
+    empty = pl.DataFrame(schema={"key": pl.UInt64, "ef_m": pl.Float64, "tce_m": pl.Float64, "pfc_m": pl.Float64})
     if params.is_empty():
-        return pl.DataFrame(schema={"key": pl.UInt64, "ef_m": pl.Float64, "tce_m": pl.Float64, "pfc_m": pl.Float64})
-    usable = params.filter(pl.col("_year").is_not_null() & pl.col("value").is_finite())
-    wide = (
-        usable.group_by("_cc", "_period", "_fac", "_year", "param_item", "parameter")
-        .agg(pl.col("value").first())
-        .pivot(on="parameter", index=["_cc", "_period", "_fac", "_year", "param_item"], values="value")
+        return empty, False
+    present = sorted(set(params.get_column("param").unique().to_list()))
+    names = {i: PARAMETER_NAMES[i] for i in present}
+    value = pl.col("value")
+    fractions = [i for i in present if names[i] in catalogue.FRACTION_PARAMETERS]
+    keyed = params.lazy().with_columns(
+        key=measured_key(prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), pl.col("param_item")),
+        _bad=(~value.is_finite() | (value < 0) | (pl.col("param").is_in(fractions) & (value > 1))).fill_null(True),
+        **{f"{names[i]}__m": pl.when(pl.col("param") == i).then(value) for i in present},
     )
-    measured_cols = [p for p in wide.columns if p in VALUE_COLUMNS]
-    wide = wide.rename({p: f"{p}__m" for p in measured_cols})
-    if measured_cols and wide.filter(pl.col("_fac") > 0).height:
+    # One pass: the value of each parameter per key, how many rows each key has, bad values.
+    wide = (
+        keyed.group_by("key")
+        .agg(
+            pl.col("_cc", "_period", "_fac", "_year", "param_item").first(),
+            pl.len().alias("_n"),
+            pl.col("_bad").any(),
+            *[pl.col(f"{names[i]}__m").max() for i in present],
+        )
+        .collect()
+    )
+    counted = pl.sum_horizontal([pl.col(f"{names[i]}__m").is_not_null().cast(pl.UInt32) for i in present])
+    problems = bool(wide.select((pl.col("_bad") | (pl.col("_n") != counted)).any()).item())
+    measured_cols = [names[i] for i in present if names[i] in VALUE_COLUMNS]
+    wide = wide.filter(pl.col("_year").is_not_null()).drop(
+        [f"{names[i]}__m" for i in present if names[i] not in VALUE_COLUMNS]
+    )
+    if not measured_cols:
+        return empty, problems
+    if len(prepared.facilities) and wide.get_column("_fac").max():
         # A parameter not measured for the facility falls back to the enterprise-level value.
         keys = ["_cc", "_period", "param_item"]
         enterprise = wide.filter(pl.col("_fac") == 0).select(*keys, *[f"{p}__m" for p in measured_cols])
         wide = wide.join(enterprise, on=keys, how="left", suffix="__e").with_columns(
-            pl.col(f"{p}__m") for p in measured_cols
+            pl.coalesce(f"{p}__m", f"{p}__m__e").alias(f"{p}__m") for p in measured_cols
         ).drop(f"{p}__m__e" for p in measured_cols)
+    measured = set(measured_cols)
+    formulas = [f for f in FORMULAS if f != "al_pfc"]
+    present_formulas = {PARAM_FORMULA[int(i)] for i in wide.get_column("param_item").unique().to_list()}
+    needed = sorted({p for f in present_formulas for p in (*FORMULA_INPUTS[f], *FORMULA_CONSTANTS[f])}
+                    | ({"anode_effect_minutes", *FORMULA_CONSTANTS["al_pfc"]} if "al_anode" in present_formulas
+                       else set()))
     base_defaults = (
         defaults.filter(pl.col("item") == pl.col("param_item"))
-        .select(pl.col("idx").alias("param_item"), pl.col("year").alias("_year"), "formula",
-                *[pl.col(p) for p in VALUE_COLUMNS])
+        .select(pl.col("idx").alias("param_item"), pl.col("year").alias("_year"), *needed)
     )
-    table = wide.join(base_defaults, on=["param_item", "_year"], how="left")
-    for p in VALUE_COLUMNS:
-        if p in measured_cols:
-            table = table.with_columns(pl.coalesce(f"{p}__m", p).alias(p))
-    measured = set(measured_cols)
-
-    def any_measured(formula: str) -> pl.Expr:
-        used = [pl.col(f"{p}__m").is_not_null() for p in FORMULA_INPUTS[formula] if p in measured]
-        return pl.any_horizontal(used) if used else pl.lit(False)
-
-    f = pl.col("formula")
-    main_measured = pl.lit(False)
-    for formula in FORMULAS:
-        main_measured = pl.when(f == formula).then(any_measured(formula)).otherwise(main_measured)
-    ncv_measured = pl.col("ncv__m").is_not_null() if "ncv" in measured else pl.lit(False)
-    aem_measured = pl.col("anode_effect_minutes__m").is_not_null() if "anode_effect_minutes" in measured \
-        else pl.lit(False)
-    return table.with_columns(
-        key=measured_key(prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), pl.col("param_item")),
-        ef_m=pl.when(main_measured).then(emission_factor(f)),
-        tce_m=pl.when(ncv_measured & f.is_in(["combustion", "biomass"])).then(energy_factor(f)),
-        pfc_m=pl.when(aem_measured & (f == "al_anode")).then(_pfc()),
+    joined = wide.join(base_defaults, on=["param_item", "_year"], how="left").with_columns(
+        **{p: pl.coalesce(f"{p}__m", p) for p in measured_cols if p in needed}
     )
+    parts = []
+    for formula in formulas:
+        if formula not in present_formulas:
+            continue
+        used = [p for p in FORMULA_INPUTS[formula] if p in measured]
+        if not used:
+            continue
+        part = joined.lazy().filter(pl.col("param_item").is_in(
+            [i for i, f in enumerate(PARAM_FORMULA.to_list()) if f == formula]))
+        main_measured = pl.any_horizontal([pl.col(f"{p}__m").is_not_null() for p in used])
+        ncv_measured = (pl.col("ncv__m").is_not_null() if "ncv" in measured and formula in ("combustion", "biomass")
+                        else pl.lit(False))
+        aem_measured = (pl.col("anode_effect_minutes__m").is_not_null()
+                        if "anode_effect_minutes" in measured and formula == "al_anode" else pl.lit(False))
+        parts.append(part.select(
+            "key",
+            *[f"{p}__m" for p in measured_cols],
+            ef_m=pl.when(main_measured).then(formula_factor(formula)),
+            tce_m=pl.when(ncv_measured).then(formula_energy(formula)),
+            pfc_m=pl.when(aem_measured).then(formula_factor("al_pfc")) if formula == "al_anode"
+            else pl.lit(None, dtype=pl.Float64),
+        ))
+    if not parts:
+        return empty, problems
+    return pl.concat(pl.collect_all(parts)), problems
 
 
 def _lut(defaults: pl.DataFrame, column: str, y0: int, span: int) -> pl.Series:
@@ -285,6 +344,42 @@ def _lut(defaults: pl.DataFrame, column: str, y0: int, span: int) -> pl.Series:
     out = pl.Series(column, table)
     missing = np.flatnonzero(~valid)
     return out.scatter(missing, None) if missing.size else out
+
+
+def _match(prepared: Prepared, measured: pl.DataFrame, params: pl.DataFrame) -> pl.Series | None:
+    """For every input row, the measured-table row whose parameters it uses (null: none).
+
+    Only rows whose enterprise reported parameters and whose item takes them are looked up (a
+    small join), then scattered into a full-length column: far cheaper than probing every row.
+    """
+    if measured.is_empty():
+        return None
+    codes = params.get_column("_cc").unique().to_numpy()
+    has = np.zeros(int(codes.max()) + 1, dtype=bool)
+    has[codes] = True
+    has_params = pl.Series(has)
+    cc = pl.col("credit_code").to_physical()
+    in_range = cc < len(has)
+    param_item = pl.lit(CODE_PARAM_ITEM).gather(pl.col("_item"))
+    candidates = (
+        prepared.select_rows("quantity")
+        .filter(in_range & pl.lit(has_params).gather(pl.when(in_range).then(cc)) & (param_item != NO_INDEX))
+        .select("_row", "_fac", key=measured_key(prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"),
+                                                 param_item))
+        .collect()
+    )
+    positions = measured.select("key").with_row_index("_m")
+    found = candidates.join(positions, on="key", how="left")
+    if prepared.facilities:
+        # Facility rows without facility parameters use the enterprise-level ones.
+        fallback = found.filter(pl.col("_m").is_null() & (pl.col("_fac") > 0)).select(
+            "_row", key=pl.col("key") - pl.col("_fac").cast(pl.UInt64) * ITEM_BITS
+        ).join(positions, on="key", how="inner")
+        found = pl.concat([found.filter(pl.col("_m").is_not_null()).select("_row", "_m"), fallback.select("_row", "_m")])
+    else:
+        found = found.filter(pl.col("_m").is_not_null()).select("_row", "_m")
+    match = pl.repeat(None, prepared.data.height, dtype=pl.UInt32, eager=True).alias("_m")
+    return match.scatter(found.get_column("_row"), found.get_column("_m"))
 
 
 def evaluate(
@@ -314,12 +409,13 @@ def evaluate(
     item_indexes = sorted({*base_items, *(i for i in param_items if i != NO_INDEX)})
     defaults = _default_table(factor_set, item_indexes, prepared.years, grid)
     params = parameters(prepared)
-    measured = _measured_table(prepared, params, defaults)
+    measured, parameter_problems = _measured_table(prepared, params, defaults)
     return Evaluation(
         prepared=prepared, factor_set_name=name, grid_series=grid, defaults=defaults, measured=measured,
         params=params, y0=y0, span=span,
         ef_default=_lut(defaults, "ef", y0, span), tce_default=_lut(defaults, "tce", y0, span),
-        pfc_default=_lut(defaults, "ef_pfc", y0, span),
+        pfc_default=_lut(defaults, "ef_pfc", y0, span), parameter_problems=parameter_problems,
+        match=_match(prepared, measured, params),
     )
 
 
@@ -329,24 +425,11 @@ def rows(ev: Evaluation, *, helpers: bool = False) -> pl.LazyFrame:
     ``helpers`` keeps ``_item`` (and ``_m``, the measured-table row) for error reporting.
     """
     p = ev.prepared
-    lf = p.lazy.filter(pl.col("_item") < N_BASE)
+    lf = p.select_rows("quantity")
     fidx = pl.col("_item").cast(pl.Int64) * ev.span + (pl.col("_year") - ev.y0)
-    has_measured = ev.measured.height > 0
+    has_measured = ev.match is not None
     if has_measured:
-        # A quantity row takes the parameters measured for its own facility, else those given for
-        # the enterprise as a whole (no facility).
-        param_item = pl.lit(CODE_PARAM_ITEM).gather(pl.col("_item"))
-        positions = pl.int_range(ev.measured.height, dtype=pl.UInt32, eager=True)
-
-        def lookup(facility: pl.Expr) -> pl.Expr:
-            key = measured_key(p, pl.col("_cc"), pl.col("_period"), facility, param_item)
-            return key.replace_strict(ev.measured["key"], positions, default=None, return_dtype=pl.UInt32)
-
-        lf = lf.with_columns(_m=lookup(pl.col("_fac")))
-        if p.facilities:
-            lf = lf.with_columns(
-                _m=pl.coalesce("_m", lookup(pl.when(pl.col("_m").is_null() & (pl.col("_fac") > 0)).then(0)))
-            )
+        lf = lf.with_columns(_m=pl.lit(ev.match).gather(pl.col("_row")))
     passthrough = [c for c in OPTIONAL_COLUMNS if c in p.data.columns]
     extra = ["_item", *(["_m"] if has_measured else [])] if helpers else []
     fs_enum = pl.Enum([ev.factor_set_name])
@@ -359,7 +442,7 @@ def rows(ev: Evaluation, *, helpers: bool = False) -> pl.LazyFrame:
             tier = pl.lit(TIER_LUT).gather(ef_measured.is_not_null().cast(pl.UInt8))
         else:
             ef = ef_default
-            tier = pl.lit(TIER_LUT).gather(pl.lit(0, dtype=pl.UInt8))
+            tier = pl.lit("default", dtype=TIER_ENUM)
         sign = pl.lit(ITEM_SIGN).gather(pl.col("_item"))
         if tce:
             tce_default = pl.lit(ev.tce_default).gather(fidx)
@@ -377,7 +460,7 @@ def rows(ev: Evaluation, *, helpers: bool = False) -> pl.LazyFrame:
             "credit_code", "period", "item", "quantity", "unit", *passthrough,
             pl.col("_year").alias("year"),
             pl.col("_qc").alias("quantity_canonical"),
-            pl.lit(CANONICAL_UNIT_LUT).gather(pl.lit(CODE_CANON).gather(pl.col("_item"))).alias("unit_canonical"),
+            pl.lit(ITEM_UNIT).gather(pl.col("_item")).alias("unit_canonical"),
             (pl.col("_qc") * ef * sign + 0.0).alias("co2_t"),
             energy.alias("energy_tce"),
             energy_type.alias("energy_type"),
@@ -396,21 +479,14 @@ def rows(ev: Evaluation, *, helpers: bool = False) -> pl.LazyFrame:
     return pl.concat([main, pfc])
 
 
-CANONICAL_UNIT_LUT = pl.Series(list(units.CANONICAL_UNITS), dtype=CANONICAL_UNIT_ENUM)
+ITEM_UNIT = pl.Series([catalogue.ITEMS[c].unit for c in BASE_CODES], dtype=CANONICAL_UNIT_ENUM)
 
 
 def problems_found(ev: Evaluation, results: pl.DataFrame) -> bool:
     """Cheap check for any problem; ``validation.validate`` then lists them in detail."""
     p = ev.prepared
-    if p.credit_problem or p.period_problem:
+    if p.credit_problem or p.period_problem or p.unknown_items or ev.parameter_problems:
         return True
-    if any(v not in CODE_INDEX for v in p.data.get_column("item").unique().cast(pl.String).to_list()):
-        return True
-    if not ev.params.is_empty():
-        from kiln.engine.validation import parameter_errors
-
-        if not parameter_errors(ev).is_empty():
-            return True
     flags = results.select(
         bad=(pl.col("co2_t").is_null() | pl.col("energy_tce").is_null() | ~pl.col("quantity").is_finite()
              | (pl.col("quantity") < 0)).any()

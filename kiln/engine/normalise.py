@@ -21,7 +21,7 @@ The engine works on dictionary codes: text columns are Categorical, and every pe
 (item → formula, unit → multiplier, period → year, factors) is a ``gather`` from a small
 lookup table built from the column's distinct values, so no row is ever handled in Python.
 
-Helper columns added by ``prepare`` (all prefixed ``_``, dropped from results):
+Helper columns added by ``Prepared.helpers`` (all prefixed ``_``, dropped from results):
 
 - ``_row`` UInt32: 0-based row index in the activity frame.
 - ``_cc`` UInt32: dictionary code of the credit code (for join keys only).
@@ -91,8 +91,7 @@ PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 class Prepared:
     """An activity frame made ready for the vectorised formulas."""
 
-    data: pl.DataFrame  # coerced activity columns (text keys Categorical, quantity Float64)
-    lazy: pl.LazyFrame  # ``data`` plus the helper columns
+    data: pl.DataFrame  # coerced activity columns (text keys Categorical/Enum, quantity Float64)
     periods: list[str]  # valid distinct periods, sorted: ``_period`` indexes this
     years: list[int]  # distinct years of the valid periods
     items_present: list[int]  # CODES indexes of the known codes that occur
@@ -100,8 +99,10 @@ class Prepared:
     facilities: list[str] = field(default_factory=list)  # distinct facilities: ``_fac`` − 1 indexes this
     frame_errors: pl.DataFrame = field(default_factory=empty_errors)
     quantity_text: pl.Series | None = None  # the quantity column as given, when it was text
-    credit_problem: dict[str, str] = field(default_factory=dict)  # bad credit code → reason
-    period_problem: dict[str, str] = field(default_factory=dict)  # bad period → code
+    credit_problem: dict[str, str] = field(default_factory=dict)  # bad credit code → reason ("" = empty)
+    period_problem: dict[str, str] = field(default_factory=dict)  # bad period → code ("" = empty)
+    unknown_items: list[str] = field(default_factory=list)  # item values not in CODES ("" = empty)
+    luts: dict[str, pl.Series] = field(default_factory=dict)  # lookup tables by physical code
 
     @property
     def ok(self) -> bool:
@@ -110,6 +111,43 @@ class Prepared:
     @property
     def has_parameters(self) -> bool:
         return any(i >= N_BASE for i in self.items_present)
+
+    @property
+    def lazy(self) -> pl.LazyFrame:
+        """All rows with the helper columns."""
+        return self.helpers(self.data.lazy().with_row_index("_row"))
+
+    def select_rows(self, kind: str) -> pl.LazyFrame:
+        """``quantity`` or ``parameter`` rows (known codes only), with ``_row`` and the helper columns.
+
+        The filter runs on the item's dictionary code before any helper is computed.
+        """
+        is_param = pl.lit(self.luts["item"]).gather(pl.col("item").to_physical()) >= N_BASE
+        wanted = ~is_param if kind == "quantity" else is_param
+        return self.helpers(self.data.lazy().with_row_index("_row").filter(wanted))
+
+    def helpers(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        luts = self.luts
+        n_canon = len(units.CANONICAL_UNITS)
+        canon = pl.lit(CODE_CANON).gather(pl.col("_item"))
+        facility = (
+            pl.lit(luts["facility"]).gather(pl.col("facility").to_physical()).fill_null(0)
+            if "facility" in luts else pl.lit(0, dtype=pl.UInt32)
+        )
+        return (
+            lf.with_columns(
+                _cc=pl.col("credit_code").to_physical().cast(pl.UInt32),
+                _item=pl.lit(luts["item"]).gather(pl.col("item").to_physical()),
+                _unit=pl.lit(luts["unit"]).gather(pl.col("unit").to_physical()),
+                _period=pl.lit(luts["period"]).gather(pl.col("period").to_physical()),
+                _fac=facility,
+            )
+            .with_columns(
+                _conv=pl.lit(luts["conv"]).gather(pl.col("_unit").cast(pl.UInt32) * n_canon + canon.cast(pl.UInt32)),
+                _year=pl.lit(luts["year"]).gather(pl.col("_period")),
+            )
+            .with_columns(_qc=pl.col("quantity") * pl.col("_conv"))
+        )
 
 
 def _as_categorical(series: pl.Series) -> pl.Series:
@@ -131,30 +169,37 @@ def _as_float(series: pl.Series) -> pl.Series:
     return series.cast(pl.Float64, strict=False)
 
 
-def _dictionary(series: pl.Series) -> tuple[pl.Series, list[str | None], int]:
-    """Distinct values of a Categorical/Enum column: (physical codes, values, max physical code)."""
-    distinct = series.unique()
-    phys = distinct.to_physical()
-    values = distinct.cast(pl.String).to_list()
-    top = phys.max()
-    return phys, values, (-1 if top is None else int(top))
+def dictionary(series: pl.Series) -> tuple[list[int], list[str], bool]:
+    """Distinct values of a Categorical/Enum column: (physical codes, values, has nulls).
+
+    Counts physical codes with ``numpy.bincount`` instead of hashing ten million rows.
+    """
+    phys = series.to_physical()
+    has_null = phys.null_count() > 0
+    codes = phys.drop_nulls().to_numpy() if has_null else phys.to_numpy()
+    if codes.size == 0:
+        return [], [], has_null
+    present = np.flatnonzero(np.bincount(codes))
+    dtype = series.dtype
+    if isinstance(dtype, pl.Enum):
+        categories = dtype.categories
+        values = [categories[i] for i in present.tolist()]
+    else:
+        values = dtype.categories.to_series().gather(pl.Series(present, dtype=pl.UInt32)).to_list()
+    return present.tolist(), values, has_null
 
 
-def _lut(phys: pl.Series, values: list, top: int, dtype: pl.DataType, fill) -> pl.Series:
+def _lut(phys: list[int], values: list, dtype: pl.DataType, fill=0) -> pl.Series:
     """Lookup table indexed by physical code; ``None`` values become nulls."""
-    idx = phys.to_list()
     np_dtype = {pl.UInt8: np.uint8, pl.UInt16: np.uint16, pl.UInt32: np.uint32, pl.Int32: np.int32,
-                pl.Float64: np.float64}[dtype]
-    table = np.full(top + 1, fill, dtype=np_dtype)
-    present = [(i, v) for i, v in zip(idx, values, strict=True) if i is not None and v is not None]
-    if present:
-        pos, vals = zip(*present, strict=True)
-        table[list(pos)] = list(vals)
+                pl.Float64: np.float64, pl.Boolean: np.bool_}[dtype]
+    table = np.full((max(phys) + 1) if phys else 1, fill, dtype=np_dtype)
+    known = [(i, v) for i, v in zip(phys, values, strict=True) if v is not None]
+    if known:
+        table[[i for i, _ in known]] = [v for _, v in known]
     out = pl.Series(table, dtype=dtype)
-    nulls = [i for i, v in zip(idx, values, strict=True) if i is not None and v is None]
-    if nulls:
-        out = out.scatter(nulls, None)
-    return out
+    nulls = [i for i, v in zip(phys, values, strict=True) if v is None]
+    return out.scatter(nulls, None) if nulls else out
 
 
 def period_problem(period: str | None, not_after: str | None) -> str | None:
@@ -198,7 +243,7 @@ def prepare(
     not_after: str | None = None,
     check_credit_codes: bool = True,
 ) -> Prepared:
-    """Coerce the activity frame, build the dictionary lookup tables and the helper columns.
+    """Coerce the activity frame and build the dictionary lookup tables.
 
     ``not_after`` is the latest allowed period (``YYYY-MM``); ``None`` means the current month.
     Frame-level problems (missing columns) are reported in ``Prepared.frame_errors``; row-level
@@ -209,135 +254,97 @@ def prepare(
     missing = [c for c in REQUIRED_COLUMNS if c not in activity.columns]
     if missing:
         errors = pl.concat([frame_error(ErrorCode.MISSING_COLUMN, f"missing column {c!r}") for c in missing])
-        empty = pl.DataFrame()
-        return Prepared(empty, empty.lazy(), [], [], [], [], frame_errors=errors)
+        return Prepared(pl.DataFrame(), [], [], [], [], frame_errors=errors)
     not_after = not_after or current_period()
 
     quantity_text = activity.get_column("quantity") if activity.schema["quantity"] == pl.String else None
     columns = {c: _as_categorical(activity.get_column(c)) for c in TEXT_KEYS}
-    columns["unit"] = columns["unit"].fill_null("") if columns["unit"].null_count() else columns["unit"]
+    if columns["unit"].null_count():
+        columns["unit"] = columns["unit"].cast(pl.String).fill_null("").cast(pl.Categorical)
     columns["quantity"] = _as_float(activity.get_column("quantity"))
     for c in OPTIONAL_COLUMNS:
         if c in activity.columns:
-            columns[c] = activity.get_column(c)
+            columns[c] = _as_categorical(activity.get_column(c)) if c == "facility" else activity.get_column(c)
     order = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in columns]
     data = pl.DataFrame([columns[c].alias(c) for c in order])
+    luts: dict[str, pl.Series] = {}
 
     # Items: physical code → CODES index (null when unknown).
-    phys, values, top = _dictionary(data.get_column("item"))
-    item_lut = _lut(phys, [CODE_INDEX.get(v) if v is not None else None for v in values], top, pl.UInt16, 0)
+    phys, values, has_null = dictionary(data.get_column("item"))
+    luts["item"] = _lut(phys, [CODE_INDEX.get(v) for v in values], pl.UInt16)
     items_present = sorted({CODE_INDEX[v] for v in values if v in CODE_INDEX})
+    unknown_items = [v for v in values if v not in CODE_INDEX] + ([""] if has_null else [])
 
     # Units: physical code → dense index; dense index × canonical unit → multiplier.
-    phys, unit_values, top = _dictionary(data.get_column("unit"))
-    unit_lut = _lut(phys, list(range(len(unit_values))), top, pl.UInt32, 0)
-    n_canon = len(units.CANONICAL_UNITS)
-    conv = [
-        units.factor(u if u is not None else "", canon)
-        for u in unit_values
-        for canon in units.CANONICAL_UNITS
-    ]
-    conv_lut = pl.Series("conv", conv, dtype=pl.Float64)
+    phys, unit_values, _ = dictionary(data.get_column("unit"))
+    luts["unit"] = _lut(phys, list(range(len(unit_values))), pl.UInt32)
+    luts["conv"] = pl.Series(
+        "conv", [units.factor(u, canon) for u in unit_values for canon in units.CANONICAL_UNITS], dtype=pl.Float64
+    )
 
-    # Periods: physical code → dense index into the sorted valid periods; years.
-    phys, period_values, top = _dictionary(data.get_column("period"))
+    # Periods: physical code → index into the sorted valid periods; years.
+    phys, period_values, has_null = dictionary(data.get_column("period"))
     problems = {v: period_problem(v, not_after) for v in period_values}
-    valid = sorted(v for v, p in problems.items() if p is None and v is not None)
+    valid = sorted(v for v, problem in problems.items() if problem is None)
     period_index = {v: i for i, v in enumerate(valid)}
-    period_lut = _lut(phys, [period_index.get(v) for v in period_values], top, pl.UInt16, 0)
-    years = sorted({int(v[:4]) for v in valid})
-    year_of_period = pl.Series("year", [int(v[:4]) for v in valid], dtype=pl.Int32)
+    luts["period"] = _lut(phys, [period_index.get(v) for v in period_values], pl.UInt16)
+    luts["year"] = pl.Series("year", [int(v[:4]) for v in valid], dtype=pl.Int32)
+    period_problems = {v: str(p) for v, p in problems.items() if p is not None}
+    if has_null:
+        period_problems[""] = str(ErrorCode.BAD_PERIOD)
+
+    facilities: list[str] = []
+    if "facility" in data.columns:
+        phys, fac_values, _ = dictionary(data.get_column("facility"))
+        facilities = sorted({v for v in fac_values if v})
+        fac_index = {v: i + 1 for i, v in enumerate(facilities)}
+        luts["facility"] = _lut(phys, [fac_index.get(v, 0) for v in fac_values], pl.UInt32)
 
     credit_problem: dict[str, str] = {}
     if check_credit_codes:
-        distinct = data.get_column("credit_code").unique().cast(pl.String)
-        reasons = credit_code_problems(distinct)
-        credit_problem = {
-            c if c is not None else "": r
-            for c, r in zip(distinct.to_list(), reasons.to_list(), strict=True)
-            if r is not None
-        }
+        _, codes, has_null = dictionary(data.get_column("credit_code"))
+        reasons = credit_code_problems(pl.Series(codes, dtype=pl.String))
+        credit_problem = {c: r for c, r in zip(codes, reasons.to_list(), strict=True) if r is not None}
+        if has_null:
+            credit_problem[""] = "missing"
 
-    facilities: list[str] = []
-    facility = pl.lit(0, dtype=pl.UInt32)
-    if "facility" in data.columns:
-        data = data.with_columns(_as_categorical(data.get_column("facility")).alias("facility"))
-        phys, fac_values, top = _dictionary(data.get_column("facility"))
-        facilities = sorted({v for v in fac_values if v})
-        fac_index = {v: i + 1 for i, v in enumerate(facilities)}
-        fac_lut = _lut(phys, [fac_index.get(v, 0) if v else 0 for v in fac_values], top, pl.UInt32, 0)
-        facility = pl.lit(fac_lut).gather(pl.col("facility").to_physical()).fill_null(0)
-
-    item = pl.lit(item_lut).gather(pl.col("item").to_physical())
-    unit = pl.lit(unit_lut).gather(pl.col("unit").to_physical())
-    canon = pl.lit(CODE_CANON).gather(pl.col("_item"))
-    period = pl.lit(period_lut).gather(pl.col("period").to_physical())
-    lazy = (
-        data.lazy()
-        .with_row_index("_row")
-        .with_columns(
-            _cc=pl.col("credit_code").to_physical().cast(pl.UInt32),
-            _item=item,
-            _unit=unit,
-            _period=period,
-            _fac=facility,
-        )
-        .with_columns(
-            _conv=pl.lit(conv_lut).gather(pl.col("_unit").cast(pl.UInt32) * n_canon + canon.cast(pl.UInt32)),
-            _year=pl.lit(year_of_period).gather(pl.col("_period")),
-        )
-        .with_columns(_qc=pl.col("quantity") * pl.col("_conv"))
-    )
     return Prepared(
         data=data,
-        lazy=lazy,
         periods=valid,
-        years=years,
+        years=sorted({int(v[:4]) for v in valid}),
         items_present=items_present,
-        units=[u if u is not None else "" for u in unit_values],
+        units=unit_values,
         facilities=facilities,
         quantity_text=quantity_text,
         credit_problem=credit_problem,
-        period_problem={v if v is not None else "": p for v, p in problems.items() if p is not None},
+        period_problem=period_problems,
+        unknown_items=unknown_items,
+        luts=luts,
     )
 
 
 def parameters(prepared: Prepared) -> pl.DataFrame:
-    """The measured-parameter rows, one per (enterprise, month, item, parameter) as given.
+    """The measured-parameter rows, one per (enterprise, month, facility, item, parameter) as given.
 
-    Columns: ``_row``, ``credit_code``, ``period``, ``item`` (as given), ``facility`` (String,
-    null when absent), ``_cc``, ``_period``, ``_fac``, ``_year``, ``param_item`` (UInt16, CODES index of the item the parameter belongs to),
-    ``parameter`` (String), ``value`` (Float64, in the parameter's canonical unit, see
-    ``kiln.engine.items.parameter_unit``), ``quantity`` (Float64, as given) and ``unit``.
+    Columns: ``_row``, ``_cc``, ``_period``, ``_fac``, ``_year``, ``param_item`` (UInt16, CODES
+    index of the item the parameter belongs to), ``param`` (UInt16, index into
+    ``PARAMETER_NAMES``) and ``value`` (Float64, in the parameter's canonical unit, see
+    ``kiln.engine.items.parameter_unit``; null when the unit does not convert).
     """
+    schema = {"_row": pl.UInt32, "_cc": pl.UInt32, "_period": pl.UInt16, "_fac": pl.UInt32, "_year": pl.Int32,
+              "param_item": pl.UInt16, "param": pl.UInt16, "value": pl.Float64}
     if not prepared.has_parameters:
-        return pl.DataFrame(
-            schema={"_row": pl.UInt32, "credit_code": pl.String, "period": pl.String, "item": pl.String,
-                    "facility": pl.String, "_cc": pl.UInt32, "_period": pl.UInt16, "_fac": pl.UInt32,
-                    "_year": pl.Int32, "param_item": pl.UInt16,
-                    "parameter": pl.String, "value": pl.Float64, "quantity": pl.Float64, "unit": pl.String}
-        )
-    names = pl.Series(PARAMETER_NAMES, dtype=pl.String)
+        return pl.DataFrame(schema=schema)
     return (
-        prepared.lazy.filter(pl.col("_item") >= N_BASE)
+        prepared.select_rows("parameter")
         .select(
-            "_row",
-            pl.col("credit_code").cast(pl.String),
-            pl.col("period").cast(pl.String),
-            pl.col("item").cast(pl.String),
-            (pl.col("facility").cast(pl.String) if "facility" in prepared.data.columns
-             else pl.lit(None, dtype=pl.String)).alias("facility"),
-            "_cc",
-            "_period",
-            "_fac",
-            "_year",
+            "_row", "_cc", "_period", "_fac", "_year",
             param_item=pl.lit(CODE_PARAM_ITEM).gather(pl.col("_item")),
-            parameter=pl.lit(names).gather(pl.lit(CODE_PARAM_NAME).gather(pl.col("_item"))),
+            param=pl.lit(CODE_PARAM_NAME).gather(pl.col("_item")),
             value=pl.col("_qc"),
-            quantity=pl.col("quantity"),
-            unit=pl.col("unit").cast(pl.String),
         )
         .collect()
+        .cast(schema)  # type: ignore[arg-type]
     )
 
 

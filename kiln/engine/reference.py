@@ -75,71 +75,78 @@ def compute(rows: list[dict], factor_rows: list[dict], grid_series: str = "MEE_E
         if "." in r["item"]:
             continue
         item = catalogue.ITEMS[r["item"]]
-        year = int(r["period"][:4])
         q = _d(r["quantity"]) * _conversion(r["unit"], item.unit)
-        facility = r.get("facility") or ""
-        base = item.parameter_item
-
-        def value(parameter, *, required=True, measurable=True):
-            if measurable:
-                for fac in dict.fromkeys((facility, "")):
-                    key = (r["credit_code"], r["period"], fac, base, parameter)
-                    if key in measured:
-                        used_measured.add(parameter)
-                        return measured[key]
-            found = factors.get(base, parameter, year)
-            if found is None and required:
-                raise MissingValue(f"{r['item']}: {parameter} for {year}")
-            return found
-
-        def constant(parameter):
-            return value(parameter, measurable=False)
-
         formulas = [item.formula] + (["al_pfc"] if item.formula == "al_anode" else [])
         for formula in formulas:
-            used_measured: set[str] = set()
-            energy = Decimal(0)
-            if formula in ("combustion", "biomass"):
-                ncv, cc, of = (value(p) for p in FUEL_INPUTS)
-                factor = ncv * cc * of * constant("carbon_to_co2")
-                energy = ncv / constant("gj_per_tce")
-            elif formula in ("electricity", "heat"):
-                factor = constant("ef")
-                energy = constant("tce_per_unit")
-            elif formula == "clinker":
-                factor = ((value("cao") - value("cao_noncarbonate")) * constant("cao_to_co2")
-                          + (value("mgo") - value("mgo_noncarbonate")) * constant("mgo_to_co2"))
-            elif formula == "carbonate":
-                factor = value("purity") * constant("co2_per_carbonate")
-            elif formula == "al_anode":
-                factor = (value("anode_net_consumption") * (1 - value("anode_sulphur") - value("anode_ash"))
-                          * constant("carbon_to_co2"))
-            elif formula == "al_pfc":
-                aem = value("anode_effect_minutes", required=False)
-                if aem is not None:
-                    ef_cf4 = constant("cf4_slope") * aem
-                    ef_c2f6 = constant("c2f6_ratio") * ef_cf4
-                else:
-                    ef_cf4, ef_c2f6 = constant("ef_cf4"), constant("ef_c2f6")
-                factor = (ef_cf4 * constant("gwp_cf4") + ef_c2f6 * constant("gwp_c2f6")) / 1000
-            elif formula == "steel":
-                factor = value("mass_carbon_content") * constant("carbon_to_co2")
-            elif formula == "recovery":
-                factor = Decimal(1)
-            else:
-                factor = Decimal(0)
-            sign = item.sign
+            inputs = _Inputs(r, item.parameter_item, measured, factors)
+            factor, energy = _formula(formula, inputs)
             results.append({
                 "row": index,
                 "item": r["item"],
                 "formula": formula,
-                "co2_t": sign * q * factor,
-                "energy_tce": sign * q * energy if formula != "al_pfc" else Decimal(0),
+                "co2_t": item.sign * q * factor,
+                "energy_tce": item.sign * q * energy,
                 "source_category": item.source_category,
                 "energy_type": (item.energy_type or "none") if formula != "al_pfc" else "none",
-                "tier": "measured" if used_measured else "default",
+                "tier": "measured" if inputs.used_measured else "default",
             })
     return results
+
+
+class _Inputs:
+    """The inputs of one row's formula: measured for its facility, else for its enterprise, else the set's."""
+
+    def __init__(self, row: dict, base: str, measured: dict, factors: _Factors):
+        self.row, self.base, self.measured, self.factors = row, base, measured, factors
+        self.year = int(row["period"][:4])
+        self.used_measured: set[str] = set()
+
+    def value(self, parameter: str, *, required: bool = True, measurable: bool = True) -> Decimal | None:
+        r = self.row
+        if measurable:
+            for facility in dict.fromkeys((r.get("facility") or "", "")):
+                key = (r["credit_code"], r["period"], facility, self.base, parameter)
+                if key in self.measured:
+                    self.used_measured.add(parameter)
+                    return self.measured[key]
+        found = self.factors.get(self.base, parameter, self.year)
+        if found is None and required:
+            raise MissingValue(f"{r['item']}: {parameter} for {self.year}")
+        return found
+
+    def constant(self, parameter: str) -> Decimal:
+        return self.value(parameter, measurable=False)  # type: ignore[return-value]
+
+
+def _formula(formula: str, i: _Inputs) -> tuple[Decimal, Decimal]:
+    """(tCO2 per canonical unit, tce per canonical unit) for one formula."""
+    v, const = i.value, i.constant
+    zero = Decimal(0)
+    if formula in ("combustion", "biomass"):
+        ncv, cc, of = (v(p) for p in FUEL_INPUTS)
+        return ncv * cc * of * const("carbon_to_co2"), ncv / const("gj_per_tce")
+    if formula in ("electricity", "heat"):
+        return const("ef"), const("tce_per_unit")
+    if formula == "clinker":
+        return ((v("cao") - v("cao_noncarbonate")) * const("cao_to_co2")
+                + (v("mgo") - v("mgo_noncarbonate")) * const("mgo_to_co2")), zero
+    if formula == "carbonate":
+        return v("purity") * const("co2_per_carbonate"), zero
+    if formula == "al_anode":
+        return v("anode_net_consumption") * (1 - v("anode_sulphur") - v("anode_ash")) * const("carbon_to_co2"), zero
+    if formula == "al_pfc":
+        aem = v("anode_effect_minutes", required=False)
+        if aem is not None:
+            ef_cf4 = const("cf4_slope") * aem
+            ef_c2f6 = const("c2f6_ratio") * ef_cf4
+        else:
+            ef_cf4, ef_c2f6 = const("ef_cf4"), const("ef_c2f6")
+        return (ef_cf4 * const("gwp_cf4") + ef_c2f6 * const("gwp_c2f6")) / 1000, zero
+    if formula == "steel":
+        return v("mass_carbon_content") * const("carbon_to_co2"), zero
+    if formula == "recovery":
+        return Decimal(1), zero
+    return zero, zero
 
 
 def totals(results: list[dict], rows: list[dict], key=lambda row: (row["credit_code"], row["period"])) -> dict:

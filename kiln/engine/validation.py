@@ -26,7 +26,6 @@ import polars as pl
 from kiln.engine import items as catalogue
 from kiln.engine import units
 from kiln.engine.emissions import (
-    CANONICAL_UNIT_LUT,
     FORMULA_CONSTANTS,
     FORMULA_INPUTS,
     FORMULAS,
@@ -36,7 +35,9 @@ from kiln.engine.emissions import (
     rows,
 )
 from kiln.engine.errors import ERROR_SCHEMA, EngineError, ErrorCode, empty_errors
-from kiln.engine.normalise import CODE_CANON, CODE_INDEX, Prepared, prepare
+from kiln.engine.normalise import CODE_CANON, PARAMETER_NAMES, Prepared, measured_key, prepare
+
+CANONICAL_UNIT_NAMES = pl.Series(units.CANONICAL_UNITS, dtype=pl.String)
 
 CREDIT_REASONS = {
     "missing": "is empty",
@@ -79,19 +80,18 @@ def intrinsic_errors(p: Prepared) -> pl.DataFrame:
                 text = "is not a YYYY-MM month" if code == ErrorCode.BAD_PERIOD else "is later than the allowed month"
                 parts.append(_errors(lf.filter(period.is_in(values)), code,
                                      pl.format("period '{}' {}", period, pl.lit(text))))
-    distinct_items = p.data.get_column("item").unique().cast(pl.String).to_list()
-    unknown = [v for v in distinct_items if v not in CODE_INDEX]
+    unknown = p.unknown_items
     if unknown:
         item = _as_str("item").fill_null("")
         messages = {}
         for v in unknown:
-            base, dot, param = (v or "").partition(".")
+            base, dot, param = v.partition(".")
             if dot and param and base in catalogue.ITEMS:
                 applicable = ", ".join(catalogue.ITEMS[base].parameters) or "none"
-                messages[v or ""] = (ErrorCode.UNKNOWN_PARAMETER,
-                                     f"parameter '{param}' does not apply to '{base}' (applicable: {applicable})")
+                messages[v] = (ErrorCode.UNKNOWN_PARAMETER,
+                               f"parameter '{param}' does not apply to '{base}' (applicable: {applicable})")
             else:
-                messages[v or ""] = (ErrorCode.UNKNOWN_ITEM, f"item '{v or ''}' is not in the item catalogue")
+                messages[v] = (ErrorCode.UNKNOWN_ITEM, f"item '{v}' is not in the item catalogue")
         for code in (ErrorCode.UNKNOWN_ITEM, ErrorCode.UNKNOWN_PARAMETER):
             chosen = {k: m for k, (c, m) in messages.items() if c == code}
             if chosen:
@@ -117,7 +117,7 @@ def intrinsic_errors(p: Prepared) -> pl.DataFrame:
     unit_known = pl.col("_unit").replace_strict(
         list(range(len(p.units))), [known_units[u] for u in p.units], default=False, return_dtype=pl.Boolean)
     bad_unit = pl.col("_item").is_not_null() & pl.col("_conv").is_null()
-    canonical = pl.lit(CANONICAL_UNIT_LUT).gather(pl.lit(CODE_CANON).gather(pl.col("_item"))).cast(pl.String)
+    canonical = pl.lit(CANONICAL_UNIT_NAMES).gather(pl.lit(CODE_CANON).gather(pl.col("_item")))
     unit = _as_str("unit")
     parts.append(_errors(
         lf.filter(bad_unit & ~unit_known), ErrorCode.UNKNOWN_UNIT,
@@ -131,31 +131,44 @@ def intrinsic_errors(p: Prepared) -> pl.DataFrame:
 
 
 def parameter_errors(ev: Evaluation) -> pl.DataFrame:
-    """Measured parameters out of range or given twice for the same enterprise-month."""
+    """Measured parameters out of range or given twice for the same enterprise-month and facility."""
     params = ev.params
     if params.is_empty():
         return empty_errors()
-    usable = params.filter(pl.col("value").is_finite() & (pl.col("value") >= 0))
-    fractions = sorted(catalogue.FRACTION_PARAMETERS)
-    out_of_range = usable.filter(pl.col("parameter").is_in(fractions) & (pl.col("value") > 1)).select(
+    value = pl.col("value")
+    fractions = [i for i, n in enumerate(PARAMETER_NAMES) if n in catalogue.FRACTION_PARAMETERS]
+    flagged = (
+        params.lazy()
+        .filter(pl.col("_period").is_not_null())
+        .with_columns(
+            key=measured_key(ev.prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), pl.col("param_item")),
+        )
+        .with_columns(n=pl.len().over("key", "param"))
+        .filter((pl.col("n") > 1) | (pl.col("param").is_in(fractions) & value.is_finite() & (value > 1)))
+        .collect()
+    )
+    if flagged.is_empty():
+        return empty_errors()
+    given = ev.prepared.data.select(
+        _as_str("credit_code").alias("credit_code"), _as_str("period").alias("period"), _as_str("item").alias("item"),
+        "quantity", _as_str("unit").alias("unit"),
+        (_as_str("facility") if "facility" in ev.prepared.data.columns else pl.lit(None, dtype=pl.String))
+        .alias("facility"),
+    )[flagged.get_column("_row")]
+    frame = pl.concat([flagged, given], how="horizontal")
+    duplicates = frame.filter(pl.col("n") > 1).select(
+        pl.col("_row").alias("row"), "credit_code", "period", "item",
+        pl.lit(str(ErrorCode.DUPLICATE_PARAMETER)).alias("code"),
+        pl.format("{} is given {} times for {} {}{}; give one value per enterprise-month and facility",
+                  "item", "n", "credit_code", "period",
+                  pl.when(pl.col("facility").is_not_null()).then(pl.format(" facility {}", "facility"))
+                  .otherwise(pl.lit(""))).alias("message"),
+    )
+    out_of_range = frame.filter(pl.col("n") == 1).select(
         pl.col("_row").alias("row"), "credit_code", "period", "item",
         pl.lit(str(ErrorCode.PARAMETER_OUT_OF_RANGE)).alias("code"),
         pl.format("{} = {} {} is {} as a fraction; it must lie between 0 and 1 (give % as unit '%')",
                   "item", "quantity", "unit", "value").alias("message"),
-    )
-    keys = ["_cc", "_period", "_fac", "param_item", "parameter"]
-    duplicates = (
-        params.filter(pl.col("_period").is_not_null())
-        .with_columns(n=pl.len().over(keys))
-        .filter(pl.col("n") > 1)
-        .select(
-            pl.col("_row").alias("row"), "credit_code", "period", "item",
-            pl.lit(str(ErrorCode.DUPLICATE_PARAMETER)).alias("code"),
-            pl.format("{} is given {} times for {} {}{}; give one value per enterprise-month and facility",
-                      "item", "n", "credit_code", "period",
-                      pl.when(pl.col("facility").is_not_null()).then(pl.format(" facility {}", "facility"))
-                      .otherwise(pl.lit(""))).alias("message"),
-        )
     )
     return pl.concat([out_of_range, duplicates]).cast(ERROR_SCHEMA)  # type: ignore[arg-type]
 

@@ -85,6 +85,9 @@ class FactorValue(models.Model):
         verbose_name = _("factor value")
         verbose_name_plural = _("factor values")
 
+    def __str__(self) -> str:
+        return f"{self.item}.{self.parameter}{f' [{self.series}]' if self.series else ''} = {self.value} {self.unit}"
+
     def save(self, *args, **kwargs):
         self._refuse_if_locked()
         super().save(*args, **kwargs)

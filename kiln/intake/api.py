@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
@@ -99,7 +99,7 @@ class RefusalOut(Schema):
 def _answer(result: ImportResult, response: HttpResponse | None = None):
     if response is not None and result.replayed:
         response["Idempotent-Replayed"] = "true"
-    return STATUS_CODES.get(result.status, 200), result.as_dict()
+    return Status(STATUS_CODES.get(result.status, 200), result.as_dict())
 
 
 @router.post(
@@ -110,10 +110,11 @@ def _answer(result: ImportResult, response: HttpResponse | None = None):
 def submit_activity(request, batch: BatchIn, response: HttpResponse):
     membership = current_membership(request)
     if not can_submit(membership):
-        return 403, {"code": "INT-FORBIDDEN", "message": "This membership may not submit activity data."}
+        return Status(403, {"code": "INT-FORBIDDEN", "message": "This membership may not submit activity data."})
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 0 < len(key.strip()) <= MAX_KEY_LENGTH:
-        return 400, {"code": "INT-IDEMPOTENCY-KEY", "message": f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters."}
+        return Status(400, {"code": "INT-IDEMPOTENCY-KEY",
+                            "message": f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters."})
     rows: list[dict[str, Any]] = [r.dict(exclude_none=True) for r in batch.rows]
     try:
         result = import_activity(
@@ -121,9 +122,9 @@ def submit_activity(request, batch: BatchIn, response: HttpResponse):
             idempotency_key=key, correction_reason=batch.correction_reason,
         )
     except IntakeError as exc:
-        return (409 if exc.code.startswith("INT-IDEMPOTENCY") else 400), {"code": exc.code, "message": str(exc)}
+        return Status(409 if exc.code.startswith("INT-IDEMPOTENCY") else 400, {"code": exc.code, "message": str(exc)})
     except PermissionDenied:
-        return 403, {"code": "INT-FORBIDDEN", "message": "This membership may not submit activity data."}
+        return Status(403, {"code": "INT-FORBIDDEN", "message": "This membership may not submit activity data."})
     return _answer(result, response)
 
 

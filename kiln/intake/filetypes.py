@@ -66,7 +66,7 @@ def _zip_kind(data: bytes) -> str:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             names = set(archive.namelist())
     except zipfile.BadZipFile:
-        return BINARY
+        return XLSX  # damaged or truncated: let the workbook reader say it cannot be read
     return XLSX if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names) else ZIP
 
 

@@ -77,10 +77,14 @@ class ImportBatch(models.Model):
 
 
 class ActivityRecord(models.Model):
-    # No separate index on enterprise: the unique (enterprise, period, item, facility) index leads with it,
-    # and every extra index costs on million-row imports.
+    # Bulk-loaded by the million (kiln.intake.writers), so the table carries only what queries need:
+    # - no database-level foreign keys: PostgreSQL checks them one row at a time at commit, which cost
+    #   ~16 s per million rows on the bench machine (bench/intake). Integrity comes from the writer: the
+    #   validator resolved every enterprise id in the same transaction, the batch row is written first,
+    #   neither enterprises nor batches are ever deleted, and the ORM still PROTECTs them;
+    # - no index on enterprise alone: the unique (enterprise, period, item, facility) index leads with it.
     enterprise = models.ForeignKey(
-        "registry.Enterprise", on_delete=models.PROTECT, related_name="activity", db_index=False
+        "registry.Enterprise", on_delete=models.PROTECT, related_name="activity", db_index=False, db_constraint=False
     )
     period = models.CharField(_("period"), max_length=7, help_text="YYYY-MM")
     item = models.CharField(_("item"), max_length=64)
@@ -90,13 +94,14 @@ class ActivityRecord(models.Model):
     source = models.CharField(_("data source"), max_length=16, blank=True)
     facility = models.CharField(_("facility"), max_length=80, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="records")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="records", db_constraint=False)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     current = models.BooleanField(_("current"), default=True)
     reason = models.CharField(_("reason for the correction"), max_length=500, blank=True)
     # Set when a correction replaces this version: the batch (who, when, why) that did it.
     superseded_by = models.ForeignKey(
-        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="superseded", db_index=False
+        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="superseded", db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -110,6 +115,9 @@ class ActivityRecord(models.Model):
         ]
         verbose_name = _("activity record")
         verbose_name_plural = _("activity records")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.period} {self.item} v{self.version}"
 
 
 class EnterpriseMonth(models.Model):
@@ -156,6 +164,9 @@ class FreezeChange(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("freeze change")
         verbose_name_plural = _("freeze changes")
+
+    def __str__(self) -> str:
+        return f"{self.month} {'frozen' if self.frozen else 'unfrozen'}"
 
 
 class EvidenceFile(models.Model):

@@ -84,7 +84,7 @@ def csv_bytes(report: dict, headers: dict[str, str] | None = None) -> bytes:
 def _summary(report: dict) -> Iterable[list[str]]:
     if report.get("truncated"):
         yield []
-        yield ["", "", "", "total", "每种错误只列出前 %d 条" % MAX_PER_CODE, f"only the first {MAX_PER_CODE} of each code are listed"]
+        yield ["", "", "", "total", f"每种错误只列出前 {MAX_PER_CODE} 条", f"only the first {MAX_PER_CODE} of each code are listed"]
         for code, n in report.get("counts", {}).items():
             yield ["", "", "", code, str(n), str(n)]
 

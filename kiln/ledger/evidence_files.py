@@ -1,7 +1,7 @@
 """Content-addressed evidence storage: a file's name is its SHA-256.
 
 Files live at ``MEDIA_ROOT/evidence/ab/cd/<sha256>``; storing the same bytes twice is a
-no-op, and a stored file is never rewritten, so the ledger entry that names its hash keeps
+no-op (or restores a copy altered on disk), so the ledger entry that names a hash keeps
 meaning the same bytes.
 """
 
@@ -43,9 +43,10 @@ def store_file(fileobj, *, root: Path | None = None) -> tuple[str, str]:
         sha256 = digest.hexdigest()
         relative = relative_path(sha256)
         final = root / relative
-        if final.exists():
+        if final.exists() and file_sha256(final) == sha256:
             os.unlink(temporary)
         else:
+            # Absent, or altered on disk since it was stored: these bytes are the right ones.
             final.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(temporary, 0o440)
             os.replace(temporary, final)

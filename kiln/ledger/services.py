@@ -2,7 +2,7 @@
 
 Writers serialise on the single ``LedgerHead`` row (``SELECT … FOR UPDATE`` on PostgreSQL;
 on SQLite Kiln's ``BEGIN IMMEDIATE`` transactions already queue writers), so indices are
-contiguous whatever the number of processes; the unique index on ``LedgerEntry.index`` is the
+contiguous whatever the number of processes; the primary key ``LedgerEntry.index`` is the
 backstop.
 """
 
@@ -153,7 +153,7 @@ def deposit_evidence(fileobj, *, reference: str, data: Mapping | None = None, ac
 
 
 @transaction.atomic
-def sign_tree_head(*, actor=None) -> SignedTreeHead:
+def sign_tree_head() -> SignedTreeHead:
     """Sign the current tree head (size, root, time) with the platform's Ed25519 key."""
     head = _locked_head()
     root_hash = _compact_range(head).root()

@@ -46,7 +46,8 @@ def install_sql(vendor: str) -> list[str]:
         ]
     if vendor == "postgresql":
         return [_PG_FUNCTION] + [
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            # OR REPLACE (PostgreSQL 14+): installing twice is harmless, as on SQLite.
+            f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION kiln_ledger_append_only()"
             for table in PROTECTED_TABLES
         ]

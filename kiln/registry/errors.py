@@ -78,6 +78,18 @@ MESSAGES = {
     ETS_SECTOR_INVALID: _("The national ETS sector must be empty or one of power, steel, cement, aluminium."),
 }
 
+
+def register_messages(messages: dict[str, Any]) -> None:
+    """Let another app's import (economic data …) report its own codes through ``RowError``.
+
+    Codes are a contract: registering a code twice with another message is a programming error.
+    """
+    for code, message in messages.items():
+        if code in MESSAGES and MESSAGES[code] is not message:
+            raise ValueError(f"error code {code} is already registered")
+        MESSAGES[code] = message
+
+
 # Reason codes of kiln.registry.credit_code.problem() → import error codes.
 CREDIT_CODE_PROBLEMS = {
     "length": CREDIT_LENGTH,

@@ -29,14 +29,14 @@ class Bilingual(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.label
+
     @property
     def label(self) -> str:
         if (get_language() or "").startswith("en") and self.name_en:
             return self.name_en
         return self.name
-
-    def __str__(self) -> str:
-        return self.label
 
 
 class Region(Bilingual):
@@ -134,7 +134,22 @@ class Organisation(Bilingual):
         verbose_name_plural = _("organisations")
 
 
-class Enterprise(Organisation):
+class KindFixed(Organisation):
+    """An organisation subtype whose ``kind`` follows from its class, whoever creates it."""
+
+    KIND: str = ""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.kind = self.KIND
+        super().save(*args, **kwargs)
+
+
+class Enterprise(KindFixed):
+    KIND = Organisation.Kind.ENTERPRISE
+
     class Size(models.TextChoices):
         LARGE = "large", _("large")
         MEDIUM = "medium", _("medium")
@@ -166,8 +181,10 @@ class Facility(Bilingual):
         verbose_name_plural = _("facilities")
 
 
-class GovernmentDepartment(Organisation):
+class GovernmentDepartment(KindFixed):
     """A department at a level of government; its region is the one it governs."""
+
+    KIND = Organisation.Kind.GOVERNMENT
 
     class Meta:
         verbose_name = _("government department")
@@ -178,7 +195,9 @@ class GovernmentDepartment(Organisation):
         return self.region.level
 
 
-class ThirdPartyAgency(Organisation):
+class ThirdPartyAgency(KindFixed):
+    KIND = Organisation.Kind.THIRD_PARTY
+
     class AgencyType(models.TextChoices):
         VERIFIER = "verifier", _("verification body")
         CONSULTANCY = "consultancy", _("consultancy")

@@ -17,12 +17,19 @@ def _region_prefix(membership: Membership) -> str:
 
 
 def visible_regions(membership: Membership | None) -> QuerySet[Region]:
-    """Regions a membership may look at: its own region and everything below it."""
+    """Regions a membership may look at: a government or grid user its region and below, an
+    enterprise its own region, a third party none (assignments scope it)."""
     if membership is None or not membership.active:
         return Region.objects.none()
     if membership.role in PLATFORM_WIDE:
         return Region.objects.all()
-    return Region.objects.filter(path__startswith=_region_prefix(membership))
+    kind = membership.organisation.kind
+    if kind == Organisation.Kind.ENTERPRISE:
+        return Region.objects.filter(pk=membership.organisation.region_id)
+    if kind in (Organisation.Kind.GOVERNMENT, Organisation.Kind.GRID):
+        return Region.objects.filter(path__startswith=_region_prefix(membership))
+    # Third parties are scoped by their assignments, never by a region.
+    return Region.objects.none()
 
 
 def visible_enterprises(membership: Membership | None) -> QuerySet[Enterprise]:

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils.translation import gettext_lazy as _
 
+from kiln.audit.events import EventType
+from kiln.audit.services import record
 from kiln.registry.errors import RowError
 from kiln.registry.models import Enterprise, Industry, Organisation, Region
 from kiln.registry.tabular import Table, UnreadableTable, read_table
@@ -79,7 +81,7 @@ def import_table(*, actor, kind: str, table: Table) -> ImportResult:
         result.errors = problems
         return result
     result.created, result.updated, result.unchanged = spec.write(records)
-    # TODO(audit): write the audit event here once kiln.audit exists (same transaction).
+    _audit(actor, result)
     logger.info(
         "registry import kind=%s actor=%s rows=%s created=%s updated=%s unchanged=%s",
         kind,
@@ -90,6 +92,27 @@ def import_table(*, actor, kind: str, table: Table) -> ImportResult:
         result.unchanged,
     )
     return result
+
+
+def _audit(actor, result: ImportResult) -> None:
+    """The import's audit event, in the import's transaction. ``actor``: a membership, a user or None."""
+    from kiln.accounts.models import Membership
+
+    user, organisation = actor, None
+    if isinstance(actor, Membership):
+        user, organisation = actor.user, actor.organisation
+    record(
+        EventType.DATA_IMPORTED,
+        actor=user,
+        target=("registry_import", result.kind, result.kind),
+        organisation=organisation,
+        after={
+            "kind": result.kind,
+            "rows": result.rows,
+            "source_format": result.source_format,
+            **result.counts(),
+        },
+    )
 
 
 # --- enterprises ---------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
-from kiln.accounts.current import current_membership
-from kiln.accounts.models import Membership
+from kiln.accounts.current import current_membership, membership_with
 from kiln.accounts.roles import Perm
 from kiln.registry.columns import ENTERPRISE_COLUMNS, INDUSTRY_COLUMNS, REGION_COLUMNS
 from kiln.registry.errors import RowError
@@ -30,14 +29,6 @@ REPORT_SESSION_KEY = "kiln_registry_import_report"
 # The last report lives in the session until the next import; cap it so the session stays small.
 MAX_STORED_ERRORS = 5000
 ERRORS_SHOWN = 200
-
-
-def _membership_with(request, perm: str) -> Membership:
-    """The acting membership if it holds ``perm``; otherwise 404, so outsiders learn nothing."""
-    membership = current_membership(request)
-    if membership is None or not membership.has_perm(perm):
-        raise Http404
-    return membership
 
 
 def _attachment(response: HttpResponseBase, filename: str) -> HttpResponseBase:
@@ -71,7 +62,7 @@ def enterprise_detail(request, credit_code: str):
 @login_required
 def enterprise_export(request, fmt: str):
     """The enterprises the acting membership may see, with Chinese headers, as CSV or XLSX."""
-    enterprises = visible_enterprises(_membership_with(request, Perm.VIEW_REGISTRY))
+    enterprises = visible_enterprises(membership_with(request, Perm.VIEW_REGISTRY))
     filename = f"enterprises-{timezone.localdate():%Y%m%d}.{fmt}"
     response: HttpResponseBase
     if fmt == "csv":
@@ -88,7 +79,7 @@ def enterprise_export(request, fmt: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def registry_import(request):
-    membership = _membership_with(request, Perm.MANAGE_REGISTRY)
+    membership = membership_with(request, Perm.MANAGE_REGISTRY)
     result = None
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
@@ -125,7 +116,7 @@ def registry_import(request):
 @login_required
 def import_report(request):
     """The error report of this session's last failed import, as CSV."""
-    _membership_with(request, Perm.MANAGE_REGISTRY)
+    membership_with(request, Perm.MANAGE_REGISTRY)
     report = request.session.get(REPORT_SESSION_KEY)
     if not report:
         raise Http404

@@ -118,9 +118,9 @@ def test_fixated_session_id_is_not_honoured(world):
 
 
 def test_session_expires_after_configured_age(client, world, settings):
-    import time_machine
     from datetime import timedelta
 
+    import time_machine
     from django.utils import timezone
 
     login(client, "e1_staff")
@@ -241,3 +241,9 @@ def test_webauthn_pages_are_available(client, world):
 
     signed_in(client, world.e1_staff, totp=False)
     assert client.get(reverse("mfa_add_webauthn")).status_code == 200
+
+
+def test_mfa_enforcement_can_be_switched_off_for_a_demo(client, world, settings):
+    settings.KILN_MFA_ENFORCE = False
+    login(client, "gov_a")
+    assert client.get(reverse("registry:enterprise-list")).status_code == 200

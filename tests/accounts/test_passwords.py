@@ -31,7 +31,10 @@ def test_policy_refuses_short_simple_and_common(db):
 
 def test_policy_is_configurable(settings, db):
     settings.AUTH_PASSWORD_VALIDATORS = [
-        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 20}},
+        {
+            "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+            "OPTIONS": {"min_length": 20},
+        },
         {"NAME": "kiln.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 4}},
     ]
     assert codes("Kiln-Strong-2026") == {"password_too_short"}

@@ -102,7 +102,9 @@ def test_loading_costs_the_same_queries_for_more_enterprises(db, reference_data)
         return len(captured)
 
     few, many = queries(20), queries(200)
-    assert many - few <= 4, (few, many)  # bulk statements, not one per row
+    # Bulk statements, not one per row: SQLite caps a statement at 999 parameters, so the
+    # ~3 facilities per enterprise still take a few more batches for ten times the enterprises.
+    assert many - few <= 8, (few, many)
 
 
 def test_a_persona_logs_in_through_the_login_page(demo, client):

@@ -216,7 +216,7 @@ def test_biomass_is_reported_apart_and_not_in_the_total():
     biomass = results.row(0, named=True)
     assert biomass["co2_t"] == pytest.approx(100 * 15 * 0.03 * 0.9 * C)  # 148.5 t
     assert biomass["source_category"] == "biomass"
-    em = enterprise_month(results).collect().row(0, named=True)
+    em = enterprise_month(results).row(0, named=True)
     diesel = 42.652 * 0.0202 * 0.98 * C
     assert em["co2_biomass_t"] == pytest.approx(148.5)
     assert em["co2_total_t"] == pytest.approx(diesel)

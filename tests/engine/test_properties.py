@@ -166,3 +166,18 @@ def test_enterprises_sum_to_counties_and_cities(rows):
     counted = results.filter(~pl.col("source_category").cast(pl.String).is_in(["biomass", "none"]))
     assert close(out["enterprise_year"].get_column("co2_total_t").sum(), counted.get_column("co2_t").sum())
     assert out["county_year"].get_column("n_enterprises").sum() == out["enterprise_year"].height
+
+
+@FAST
+@given(activities(max_rows=20))
+def test_dense_and_grouped_enterprise_months_agree(rows):
+    from kiln.engine.aggregate import _enterprise_month_grouped, enterprise_month
+
+    results = compute(frame_of(rows), FS)
+    dense, grouped = enterprise_month(results), _enterprise_month_grouped(results)
+    key = ["credit_code", "period"]
+    dense = dense.with_columns(pl.col(key).cast(pl.String)).sort(key)
+    grouped = grouped.with_columns(pl.col(key).cast(pl.String)).sort(key)
+    assert dense.select(key, "year").equals(grouped.select(key, "year"))
+    for column in [*CO2_COLUMNS, "co2_total_t", *TCE_COLUMNS, "tce_total"]:
+        assert all(close(a, b) for a, b in zip(dense.get_column(column), grouped.get_column(column), strict=True))

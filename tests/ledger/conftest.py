@@ -17,6 +17,10 @@ def ledger_settings(settings, tmp_path):
 @pytest.fixture
 def ledger(db, ledger_settings):
     """An empty ledger with a known signing key and a private MEDIA_ROOT."""
-    from kiln.ledger import services
+    from django.db import connection
+
+    from kiln.ledger import services, triggers
+
+    triggers.install(connection)  # idempotent; also covers --nomigrations runs, which skip 0002
 
     return services

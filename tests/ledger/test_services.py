@@ -422,3 +422,12 @@ def test_a_transactional_test_can_still_flush_the_ledger(ledger_settings):
     """pytest-django empties the database with ``flush`` after this test; it must not trip the guard."""
     services.append_many(batch(2))
     services.sign_tree_head()
+
+
+def test_storing_the_same_bytes_again_restores_an_altered_copy(ledger_settings):
+    sha256, relative = services.store_file(io.BytesIO(b"original"))
+    path = Path(ledger_settings.MEDIA_ROOT) / relative
+    path.chmod(0o640)
+    path.write_bytes(b"forged")
+    assert services.store_file(io.BytesIO(b"original")) == (sha256, relative)
+    assert path.read_bytes() == b"original"

@@ -67,3 +67,11 @@ def test_any_single_substitution_is_caught(body, position, replacement):
         return
     mutated = code[:position] + replacement + code[position + 1 :]
     assert credit_code.problem(mutated) in {"checksum", "region"}
+
+
+def test_subtypes_know_their_kind(world):
+    from kiln.registry.models import Organisation
+
+    assert Organisation.objects.get(pk=world.e1.pk).kind == "enterprise"
+    assert Organisation.objects.filter(kind="government").count() == 2
+    assert Organisation.objects.filter(kind="third_party").count() == 2

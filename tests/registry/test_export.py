@@ -61,11 +61,6 @@ def test_export_is_scoped_to_the_acting_membership(client, world):
     assert len(lines) == 2 and world.e1.credit_code in lines[1]  # E2 is in city B
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tests/personas.py creates E1/E2 without kind='enterprise', so visible_enterprises() shows "
-    "enterprise staff nothing; remove this mark once the personas set the kind.",
-)
 def test_enterprise_staff_export_their_own_enterprise(client, world):
     client.force_login(world.e1_staff)
     lines = csv_lines(client.get(CSV_URL))

@@ -117,14 +117,6 @@ def test_existing_enterprises_are_updated_and_blank_cells_keep_values(world):
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
 
 
-def test_import_repairs_an_enterprise_whose_kind_was_never_set(world):
-    assert world.e1.kind == ""  # how tests/personas.py creates them
-    row = enterprise_row("MA0000001", world.e1.name, size="", key_emitter="")
-    assert run(csv_bytes([EN_HEADERS, row])).updated == 1
-    world.e1.refresh_from_db()
-    assert world.e1.kind == "enterprise"
-
-
 def test_moving_an_enterprise_to_another_region(world):
     row = enterprise_row("MA0000002", "E2 水泥有限公司", region_code="339902")
     row[0] = world.e2.credit_code

@@ -7,14 +7,14 @@ def install_triggers(apps, schema_editor):
     from kiln.ledger import triggers
 
     for sql in triggers.install_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def remove_triggers(apps, schema_editor):
     from kiln.ledger import triggers
 
     for sql in triggers.remove_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def create_head(apps, schema_editor):

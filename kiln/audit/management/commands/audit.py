@@ -21,7 +21,9 @@ class Command(BaseCommand):
             if not report.ok:
                 for pk, problem in report.problems:
                     self.stderr.write(f"event {pk}: {problem}")
-                raise CommandError(f"audit chain BROKEN: {len(report.problems)} problem(s) in {report.checked} events")
+                raise CommandError(
+                    f"audit chain BROKEN: {len(report.problems)} problem(s) in {report.checked} events"
+                )
             self.stdout.write(
                 f"audit chain OK: {report.checked} events, head {report.last_hash}"
                 + ("" if ledger_available() else " (evidence ledger not installed: hashes not anchored)")
@@ -29,6 +31,8 @@ class Command(BaseCommand):
             return
         found = alerts.detect(AuditEvent.objects.all())
         for alert in found:
-            self.stdout.write(f"{alert.code}\t{alert.subject}\t{alert.count}\t{alert.first:%Y-%m-%d %H:%M}\t{alert.last:%Y-%m-%d %H:%M}\t{alert.title}")
+            self.stdout.write(
+                f"{alert.code}\t{alert.subject}\t{alert.count}\t{alert.first:%Y-%m-%d %H:%M}\t{alert.last:%Y-%m-%d %H:%M}\t{alert.title}"
+            )
         if not found:
             self.stdout.write("no alerts")

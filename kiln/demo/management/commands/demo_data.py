@@ -112,4 +112,10 @@ class Command(BaseCommand):
                 f"{loaded['enterprises']:,} enterprises, {loaded['facilities']:,} facilities, "
                 f"{loaded['users']} demo logins (password {DEMO_PASSWORD})"
             )
+            from kiln.efficiency.services import load_demo_economic
+
+            economic = load_demo_economic(out / "economic.csv")
+            if not economic.ok:
+                raise CommandError(f"economic.csv: {economic.errors[0].code} {economic.errors[0].message}")
+            self.stdout.write(f"Economic data: {economic.created:,} enterprise-years (economic.csv)")
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s"))

@@ -1,0 +1,5 @@
+import sys
+
+from bench.intake import main
+
+sys.exit(main())

@@ -1,0 +1,232 @@
+"""Intake pages: upload activity data, see batches and their reports, deposit monthly evidence.
+
+Every page answers 404 to anyone who may not use it, so outsiders learn nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kiln.accounts.current import current_membership
+from kiln.intake import blank_forms, columns, deadlines, deposits, report, services
+from kiln.intake.api import report_download
+from kiln.intake.errors import IntakeError, message
+from kiln.intake.forms import EvidenceForm, FreezeForm, UploadForm
+from kiln.intake.models import EnterpriseMonth, EvidenceFile, ImportBatch
+from kiln.intake.queries import (
+    can_deposit,
+    can_freeze,
+    can_submit,
+    is_government,
+    visible_batches,
+    visible_evidence,
+)
+from kiln.registry.models import Organisation
+from kiln.registry.queries import visible_enterprises
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERRORS_SHOWN = 200
+MONTHS_SHOWN = 12
+
+
+def _submitter(request):
+    membership = current_membership(request)
+    if not can_submit(membership):
+        raise Http404
+    return membership
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def index(request):
+    membership = current_membership(request)
+    if can_submit(membership):
+        return redirect("intake:upload")
+    if is_government(membership):
+        return redirect("intake:overdue")
+    raise Http404
+
+
+# --- activity data ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    membership = _submitter(request)
+    result = None
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            reason = form.cleaned_data["correction_reason"].strip() or None
+            result = services.import_activity(
+                form.cleaned_data["file"], actor=request.user, membership=membership,
+                door=ImportBatch.Door.UPLOAD, dry_run=form.cleaned_data["dry_run"], correction_reason=reason,
+            )
+    else:
+        form = UploadForm()
+    errors = report.rendered({"errors": result.report.get("errors", [])[:ERRORS_SHOWN]}, result.headers) if result else []
+    context = {
+        "form": form, "result": result, "errors": errors, "errors_shown": len(errors),
+        "columns": columns.COLUMNS, "catalogue": blank_forms.catalogue(),
+    }
+    return render(request, "intake/upload.html", context)
+
+
+@login_required
+def template_download(request, fmt: str):
+    membership = _submitter(request)
+    code = membership.organisation.credit_code or blank_forms.EXAMPLE_CODE
+    if fmt == "xlsx":
+        return _attachment(HttpResponse(blank_forms.xlsx_template(code), content_type=XLSX_TYPE),
+                           "kiln-activity-template.xlsx")
+    return _attachment(HttpResponse(blank_forms.csv_template(code), content_type="text/csv; charset=utf-8"),
+                       "kiln-activity-template.csv")
+
+
+@login_required
+def batch_list(request):
+    batches = visible_batches(current_membership(request))
+    page = Paginator(batches, 50).get_page(request.GET.get("page"))
+    return render(request, "intake/batch_list.html", {"page": page})
+
+
+@login_required
+def batch_detail(request, batch_id: int):
+    batch = get_object_or_404(visible_batches(current_membership(request)), pk=batch_id)
+    result = services.ImportResult.of(batch)
+    errors = report.rendered({"errors": result.report.get("errors", [])[:ERRORS_SHOWN]}, result.headers)
+    return render(request, "intake/batch_detail.html", {"batch": batch, "result": result, "errors": errors})
+
+
+@login_required
+def batch_report(request, batch_id: int, fmt: str):
+    batch = get_object_or_404(visible_batches(current_membership(request)), pk=batch_id)
+    return report_download(batch, fmt)
+
+
+# --- evidence deposit ---------------------------------------------------------------------------------
+
+
+@login_required
+def deposit_overview(request):
+    """The acting enterprise's last months with their deposit status."""
+    membership = current_membership(request)
+    if membership is None or membership.organisation.kind != Organisation.Kind.ENTERPRISE:
+        if is_government(membership):
+            return redirect("intake:overdue")
+        raise Http404
+    enterprise = get_object_or_404(visible_enterprises(membership), pk=membership.organisation_id)
+    last = deadlines.shift(deadlines.last_overdue_period(), 2)
+    periods = [deadlines.shift(last, -i) for i in range(MONTHS_SHOWN)]
+    stored = {m.period: m for m in EnterpriseMonth.objects.filter(enterprise=enterprise, period__in=periods)}
+    months = []
+    for period in periods:
+        month = stored.get(period)
+        state = deadlines.status(period, month.first_deposit_at if month else None)
+        months.append({"period": period, "status": state, "label": deadlines.DepositStatus(state).label,
+                       "deadline": deadlines.deadline(period), "month": month})
+    return render(request, "intake/deposit_overview.html", {"enterprise": enterprise, "months": months})
+
+
+def _visible_month(request, credit_code: str, period: str):
+    membership = current_membership(request)
+    enterprise = get_object_or_404(visible_enterprises(membership), credit_code=credit_code)
+    try:
+        deposits.check_period(period)
+    except IntakeError as exc:
+        raise Http404 from exc
+    return membership, enterprise
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deposit_month(request, credit_code: str, period: str):
+    membership, enterprise = _visible_month(request, credit_code, period)
+    may_deposit = can_deposit(membership, enterprise)
+    form = EvidenceForm()
+    if request.method == "POST":
+        if not may_deposit:
+            raise Http404
+        form = EvidenceForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                deposits.deposit(
+                    enterprise=enterprise, period=period, kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"], actor=request.user, cma_cnas=form.cleaned_data["cma_cnas"],
+                )
+            except IntakeError as exc:
+                form.add_error("file", f"{exc.code}: {message(exc.code, detail=exc.detail)}")
+            else:
+                messages.success(request, _("The evidence was deposited and logged in the evidence ledger."))
+                return redirect("intake:deposit-month", credit_code=credit_code, period=period)
+    state, month = deposits.month_status(enterprise, period)
+    context = {
+        "enterprise": enterprise, "period": period, "month": month, "status": state,
+        "status_label": deadlines.DepositStatus(state).label, "deadline": deadlines.deadline(period),
+        "files": EvidenceFile.objects.filter(enterprise=enterprise, period=period).select_related("uploaded_by"),
+        "form": form if may_deposit else None,
+        "freeze_form": FreezeForm() if can_freeze(membership) else None,
+        "changes": month.changes.select_related("actor")[:20] if month else [],
+    }
+    return render(request, "intake/deposit_month.html", context)
+
+
+@login_required
+@require_POST
+def freeze(request, credit_code: str, period: str):
+    membership, enterprise = _visible_month(request, credit_code, period)
+    if not can_freeze(membership):
+        raise Http404
+    form = FreezeForm(request.POST)
+    if form.is_valid():
+        change = services.freeze_month if form.cleaned_data["action"] == "freeze" else services.unfreeze_month
+        change(enterprise, period, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("A reason is required."))
+    return redirect("intake:deposit-month", credit_code=credit_code, period=period)
+
+
+@login_required
+def evidence_download(request, evidence_id: int):
+    evidence = get_object_or_404(visible_evidence(current_membership(request)), pk=evidence_id)
+    path = deposits.stored_path(evidence)
+    if path is None or not path.exists():
+        raise Http404
+    response = FileResponse(open(path, "rb"), content_type=evidence.content_type)  # noqa: SIM115 - FileResponse closes it
+    return _attachment(response, f"{evidence.sha256[:12]}-{evidence.pk}{_suffix(evidence.original_name)}")
+
+
+def _suffix(name: str) -> str:
+    suffix = PurePath(name).suffix.lower()
+    return suffix if suffix.isascii() and len(suffix) <= 6 else ""
+
+
+@login_required
+def overdue(request):
+    """Government view: enterprise-months in my region whose evidence deposit is overdue."""
+    membership = current_membership(request)
+    if not is_government(membership):
+        raise Http404
+    last = deadlines.last_overdue_period()
+    first = request.GET.get("from") or deadlines.shift(last, -(MONTHS_SHOWN - 1))
+    try:
+        deposits.check_period(first)
+    except IntakeError:
+        first = deadlines.shift(last, -(MONTHS_SHOWN - 1))
+    rows = deposits.overdue(visible_enterprises(membership), first=first, last=last)
+    page = Paginator(rows.to_dicts(), 100).get_page(request.GET.get("page"))
+    return render(request, "intake/overdue.html", {"page": page, "first": first, "last": last, "total": rows.height})
