@@ -236,6 +236,21 @@ ROUTES: dict[str, Route] = {
     "efficiency-verify": Route(
         E(200, anon=200), kwargs=lambda w: {"token": "forged"}, note="public; says not genuine"
     ),
+    # monitoring (region A's pages: gov_b and enterprises get 404)
+    "monitoring:index": Route(E(302), note="to the persona's own portal"),
+    "monitoring:region": Route(ONLY({"gov_a": 200, "admin": 200}), kwargs=lambda w: {"code": w.city_a.code}),
+    "monitoring:industry": Route(
+        ONLY({"gov_a": 200, "admin": 200}), kwargs=lambda w: {"code": w.city_a.code, "division": "C30"}
+    ),
+    "monitoring:screen": Route(ONLY({"gov_a": 200, "admin": 200}), kwargs=lambda w: {"code": w.city_a.code}),
+    "monitoring:map-data": Route(
+        E(404), kwargs=lambda w: {"code": w.city_a.code}, note="no map for the test region"
+    ),
+    "monitoring:enterprise": Route(ONLY({"gov_a": 200, "e1_staff": 200, "admin": 200}), kwargs=E1_CODE),
+    "monitoring:rows": Route(ONLY({"gov_a": 200, "e1_staff": 200, "admin": 200}), kwargs=E1_MONTH),
+    "monitoring:verifier": Route(ONLY({"verifier_e1": 200, "verifier_unassigned": 200})),
+    "monitoring:platform": Route(ONLY({"admin": 200})),
+    "monitoring:maps": Route(ONLY({"admin": 200})),
     # accounting
     "accounting:run-list": Route(ANY_SIGNED_IN, note="lists only the runs the persona may see"),
     "accounting:run-detail": Route(
@@ -268,6 +283,42 @@ API_ROUTES: dict[str, Route] = {
     "GET /api/v1/registry/enterprises": Route(E(200, anon=401)),
     "GET /api/v1/registry/enterprises/{credit_code}": Route(
         E(404, anon=401, gov_a=200, e1_staff=200, admin=200), kwargs=E1_CODE
+    ),
+    "GET /api/v1/efficiency/{year}": Route(
+        E(200, anon=401, verifier_e1=404, verifier_unassigned=404), kwargs=lambda w: {"year": 2025}
+    ),
+    "GET /api/v1/efficiency/{year}/{credit_code}": Route(
+        E(404, anon=401), note="E1 not graded", kwargs=lambda w: {"year": 2025, **E1_CODE(w)}
+    ),
+    "GET /api/v1/ledger/consistency": Route(E(422, anon=401), note="sizes missing"),
+    "GET /api/v1/ledger/head": Route(E(404, anon=401), note="no signed tree head yet"),
+    "GET /api/v1/ledger/proof/{index}": Route(
+        E(409, anon=401), note="not yet signed", kwargs=lambda w: {"index": 0}
+    ),
+    "GET /api/v1/monitoring/enterprises/{credit_code}/months": Route(
+        E(404, anon=401, gov_a=200, e1_staff=200, admin=200), kwargs=E1_CODE
+    ),
+    "GET /api/v1/monitoring/enterprises/{credit_code}/rows": Route(
+        E(422, anon=401), note="period missing", kwargs=E1_CODE
+    ),
+    "GET /api/v1/monitoring/platform": Route(E(404, anon=401, admin=200)),
+    "GET /api/v1/monitoring/regions/{code}/enterprises": Route(
+        E(404, anon=401, gov_a=200, admin=200), kwargs=lambda w: {"code": w.city_a.code}
+    ),
+    "GET /api/v1/monitoring/regions/{code}/industries": Route(
+        E(404, anon=401, gov_a=200, admin=200), kwargs=lambda w: {"code": w.city_a.code}
+    ),
+    "GET /api/v1/monitoring/regions/{code}/months": Route(
+        E(404, anon=401, gov_a=200, admin=200), kwargs=lambda w: {"code": w.city_a.code}
+    ),
+    "GET /api/v1/monitoring/regions/{code}/overview": Route(
+        E(404, anon=401, gov_a=200, admin=200), kwargs=lambda w: {"code": w.city_a.code}
+    ),
+    "GET /api/v1/monitoring/regions/{code}/subregions": Route(
+        E(404, anon=401, gov_a=200, admin=200), kwargs=lambda w: {"code": w.city_a.code}
+    ),
+    "GET /api/v1/monitoring/regions/{code}/years": Route(
+        E(404, anon=401, gov_a=200, admin=200), kwargs=lambda w: {"code": w.city_a.code}
     ),
     "POST /api/v1/intake/activity": Route(E(400, anon=401), note="empty body: refused before anything else"),
     "GET /api/v1/intake/batches": Route(E(200, anon=401)),

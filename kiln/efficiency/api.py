@@ -41,6 +41,30 @@ class ResultOut(Schema):
     reason: str
     reason_message: str
 
+    @staticmethod
+    def resolve_credit_code(obj: EfficiencyResult) -> str:
+        return obj.enterprise.credit_code or ""
+
+    @staticmethod
+    def resolve_name(obj: EfficiencyResult) -> str:
+        return obj.enterprise.name
+
+    @staticmethod
+    def resolve_region_code(obj: EfficiencyResult) -> str:
+        return obj.enterprise.region.code
+
+    @staticmethod
+    def resolve_l(obj: EfficiencyResult) -> float | None:
+        return obj.l_value
+
+    @staticmethod
+    def resolve_k(obj: EfficiencyResult) -> float | None:
+        return obj.k_value
+
+    @staticmethod
+    def resolve_reason_message(obj: EfficiencyResult) -> str:
+        return reason_text(obj.reason)
+
 
 class InputsOut(Schema):
     co2_gross_t: float | None
@@ -76,27 +100,6 @@ def _member(request):
     raise Http404
 
 
-def _out(r: EfficiencyResult) -> dict:
-    return {
-        "credit_code": r.enterprise.credit_code,
-        "name": r.enterprise.name,
-        "region_code": r.enterprise.region.code,
-        "industry_key": r.industry_key,
-        "period": r.period,
-        "l": r.l_value,
-        "level": r.level,
-        "industry_mean_l": r.industry_mean_l,
-        "industry_n": r.industry_n,
-        "k": r.k_value,
-        "grade": r.grade,
-        "neutral_rate": r.neutral_rate,
-        "neutral_mark": r.neutral_mark,
-        "estimated": r.estimated,
-        "reason": r.reason,
-        "reason_message": reason_text(r.reason),
-    }
-
-
 @router.get("/{int:year}", response=list[ResultOut])
 @paginate
 def list_results(request, year: int, region: str | None = None, grade: int | None = None):
@@ -106,7 +109,7 @@ def list_results(request, year: int, region: str | None = None, grade: int | Non
     qs = queries.in_region(queries.results(membership, year), region)
     if grade is not None:
         qs = qs.filter(grade=grade)
-    return [_out(r) for r in qs]
+    return qs
 
 
 @router.get("/{int:year}/{credit_code}", response=ResultDetailOut)
@@ -124,8 +127,8 @@ def get_result(request, year: int, credit_code: str):
         enterprise=result.enterprise
     )
     config, calculation = result.run.config, result.run.calculation
-    return {
-        **_out(result),
+    detail = {
+        "rolling": list(rolling),
         "inputs": {
             "co2_gross_t": result.co2_gross_t,
             "co2_process_t": result.co2_process_t,
@@ -145,5 +148,6 @@ def get_result(request, year: int, credit_code: str):
             "mean_kind": config.mean_kind,
             "industry_level": config.industry_level,
         },
-        "rolling": [_out(r) for r in rolling],
     }
+    vars(result).update(detail)  # the schema reads them as attributes
+    return result

@@ -87,7 +87,9 @@ def validate_economic(
     allowed = scope if scope is not None else Enterprise.objects.all()
     known: dict[str, int] = {}
     for chunk in chunks(file_codes):
-        known.update(allowed.filter(credit_code__in=chunk).values_list("credit_code", "pk"))
+        for code, pk in allowed.filter(credit_code__in=chunk).values_list("credit_code", "pk"):
+            if code:
+                known[code] = pk
 
     records: list[EconomicRow] = []
     seen: dict[tuple[str, int], int] = {}

@@ -160,7 +160,7 @@ def movers(membership: Membership | None, year: int) -> list[dict]:
     moved = []
     for now in results(membership, year).exclude(grade=None):
         then = before.get(now.enterprise_id)
-        if then is not None and then.grade != now.grade:
+        if then is not None and then.grade is not None and now.grade is not None and then.grade != now.grade:
             moved.append({"result": now, "before": then, "change": now.grade - then.grade})
     return sorted(moved, key=lambda m: (-abs(m["change"]), m["result"].enterprise.credit_code))
 

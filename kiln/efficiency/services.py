@@ -274,7 +274,7 @@ def grid_factor(run: CalculationRun, year: int) -> float | None:
         return None
     series = factorset.grid_series_name(run.grid_series)
     resolved = factorset.resolve(frame_of(factor_set), ["electricity_purchased"], [year], series)
-    value = resolved.get_column("ef").first() if resolved.height else None
+    value = resolved.item(0, "ef") if resolved.height else None
     return float(value) if value is not None else None
 
 
@@ -328,7 +328,7 @@ def _enterprises(region: Region) -> tuple[pl.DataFrame, dict[str, int]]:
         schema={"credit_code": pl.String, "industry_code": pl.String},
         orient="row",
     )
-    return frame, {c: pk for c, _, pk in rows}
+    return frame, {c: pk for c, _, pk in rows if c}
 
 
 def _economic(

@@ -164,10 +164,19 @@ def classify_level(l_value: pl.Expr, method: Method) -> pl.Expr:
 def classify_grade(k_value: pl.Expr, method: Method) -> pl.Expr:
     v = _rounded(k_value)
     g1, g2, g3, g4 = method.grade_max
-    expr = pl.when(v.is_null()).then(pl.lit(None, dtype=pl.Int8))
-    for grade_number, bound in ((1, g1), (2, g2), (3, g3), (4, g4)):
-        expr = expr.when(v <= bound).then(pl.lit(grade_number, dtype=pl.Int8))
-    return expr.otherwise(pl.lit(5, dtype=pl.Int8))
+    return (
+        pl.when(v.is_null())
+        .then(pl.lit(None, dtype=pl.Int8))
+        .when(v <= g1)
+        .then(pl.lit(1, dtype=pl.Int8))
+        .when(v <= g2)
+        .then(pl.lit(2, dtype=pl.Int8))
+        .when(v <= g3)
+        .then(pl.lit(3, dtype=pl.Int8))
+        .when(v <= g4)
+        .then(pl.lit(4, dtype=pl.Int8))
+        .otherwise(pl.lit(5, dtype=pl.Int8))
+    )
 
 
 def classify_neutral(rate: pl.Expr, method: Method) -> pl.Expr:

@@ -217,7 +217,7 @@ class Evaluation:
     tce_default: pl.Series
     pfc_default: pl.Series
     parameter_problems: bool  # duplicate, out-of-range, non-numeric or negative parameter values
-    match: pl.Series | None = None  # per input row: the measured-table row it uses (null: none)
+    pairs: tuple[pl.Series, pl.Series] | None = None  # (credit code → slot, slot × item → has parameters)
 
 
 def _default_table(fs: pl.DataFrame, item_indexes: list[int], years: list[int], grid_series: str) -> pl.DataFrame:
@@ -245,14 +245,16 @@ PARAM_FORMULA = pl.Series(
 )
 
 
-def _measured_table(prepared: Prepared, params: pl.DataFrame, defaults: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+def _measured_table(
+    prepared: Prepared, params: pl.DataFrame, defaults: pl.DataFrame, y0: int, span: int
+) -> tuple[pl.DataFrame, bool]:
     """One row per (enterprise, period, facility, parameter item) with measured parameters.
 
-    Columns: ``key`` (UInt64), ``<parameter>__m`` (measured values), the parameter columns
-    (effective values: measured, else default), and ``ef_m``/``tce_m``/``pfc_m``: factors when at
-    least one measured input of the formula was used, else null (the row then falls back to the
-    default factors and tier ``default``). Also returns whether any parameter row is unusable
-    (duplicate, out of range, not a finite number ≥ 0): the caller then reports the details.
+    Columns: ``key`` (UInt64), ``<parameter>__m`` (measured values) and ``ef_m``/``tce_m``/
+    ``pfc_m``: factors when at least one measured input of the formula was used, else null (the
+    row then falls back to the default factors and tier ``default``). Inputs not measured come
+    from the factor set. Also returns whether any parameter row is unusable (duplicate, out of
+    range, not a finite number ≥ 0): the caller then reports the details.
     """
     empty = pl.DataFrame(schema={"key": pl.UInt64, "ef_m": pl.Float64, "tce_m": pl.Float64, "pfc_m": pl.Float64})
     if params.is_empty():
@@ -261,69 +263,73 @@ def _measured_table(prepared: Prepared, params: pl.DataFrame, defaults: pl.DataF
     names = {i: PARAMETER_NAMES[i] for i in present}
     value = pl.col("value")
     fractions = [i for i in present if names[i] in catalogue.FRACTION_PARAMETERS]
-    keyed = params.lazy().with_columns(
-        key=measured_key(prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), pl.col("param_item")),
-        _bad=(~value.is_finite() | (value < 0) | (pl.col("param").is_in(fractions) & (value > 1))).fill_null(True),
-        **{f"{names[i]}__m": pl.when(pl.col("param") == i).then(value) for i in present},
-    )
-    # One pass: the value of each parameter per key, how many rows each key has, bad values.
+    bad = (~value.is_finite() | (value < 0) | (pl.col("param").is_in(fractions) & (value > 1))).fill_null(True)
+    usable = params.lazy().filter(pl.col("_period").is_not_null())
+    # One pass: each parameter's value per key (a duplicate shows as fewer values than rows).
     wide = (
-        keyed.group_by("key")
-        .agg(
-            pl.col("_cc", "_period", "_fac", "_year", "param_item").first(),
-            pl.len().alias("_n"),
-            pl.col("_bad").any(),
-            *[pl.col(f"{names[i]}__m").max() for i in present],
-        )
+        usable.group_by(key=measured_key(prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"),
+                                         pl.col("param_item")))
+        .agg(pl.when(pl.col("param") == i).then(value).max().alias(f"{names[i]}__m") for i in present)
         .collect()
     )
-    counted = pl.sum_horizontal([pl.col(f"{names[i]}__m").is_not_null().cast(pl.UInt32) for i in present])
-    problems = bool(wide.select((pl.col("_bad") | (pl.col("_n") != counted)).any()).item())
+    counted = wide.select(
+        pl.sum_horizontal([pl.col(f"{names[i]}__m").is_not_null().cast(pl.UInt32) for i in present]).sum()
+    ).item()
+    checks = usable.select(pl.len(), bad.any()).collect().row(0)
+    problems = bool(checks[1]) or counted != checks[0]
     measured_cols = [names[i] for i in present if names[i] in VALUE_COLUMNS]
-    wide = wide.filter(pl.col("_year").is_not_null()).drop(
-        [f"{names[i]}__m" for i in present if names[i] not in VALUE_COLUMNS]
-    )
     if not measured_cols:
         return empty, problems
-    if len(prepared.facilities) and wide.get_column("_fac").max():
+    # Decode the key: credit code, period, facility, parameter item (see ``measured_key``).
+    n_fac = len(prepared.facilities) + 1
+    low = pl.col("key") % (1 << 32)
+    wide = wide.lazy().select(
+        "key",
+        *[f"{p}__m" for p in measured_cols],
+        _cc=(pl.col("key") // (1 << 32)).cast(pl.UInt32),
+        param_item=(low % ITEM_BITS).cast(pl.UInt16),
+        _fac=((low // ITEM_BITS) % n_fac).cast(pl.UInt32),
+        _period=(low // ITEM_BITS // n_fac).cast(pl.UInt16),
+    ).with_columns(_year=pl.lit(pl.Series(prepared.luts["year"])).gather(pl.col("_period")))
+    if prepared.facilities:
         # A parameter not measured for the facility falls back to the enterprise-level value.
         keys = ["_cc", "_period", "param_item"]
         enterprise = wide.filter(pl.col("_fac") == 0).select(*keys, *[f"{p}__m" for p in measured_cols])
         wide = wide.join(enterprise, on=keys, how="left", suffix="__e").with_columns(
             pl.coalesce(f"{p}__m", f"{p}__m__e").alias(f"{p}__m") for p in measured_cols
         ).drop(f"{p}__m__e" for p in measured_cols)
+    wide = wide.collect()
     measured = set(measured_cols)
-    formulas = [f for f in FORMULAS if f != "al_pfc"]
     present_formulas = {PARAM_FORMULA[int(i)] for i in wide.get_column("param_item").unique().to_list()}
-    needed = sorted({p for f in present_formulas for p in (*FORMULA_INPUTS[f], *FORMULA_CONSTANTS[f])}
-                    | ({"anode_effect_minutes", *FORMULA_CONSTANTS["al_pfc"]} if "al_anode" in present_formulas
-                       else set()))
-    base_defaults = (
-        defaults.filter(pl.col("item") == pl.col("param_item"))
-        .select(pl.col("idx").alias("param_item"), pl.col("year").alias("_year"), *needed)
-    )
-    joined = wide.join(base_defaults, on=["param_item", "_year"], how="left").with_columns(
-        **{p: pl.coalesce(f"{p}__m", p) for p in measured_cols if p in needed}
-    )
+    # Values not measured come from the factor set: per (parameter item, year) lookup tables.
+    base_defaults = defaults.filter(pl.col("item") == pl.col("param_item"))
+    fidx = pl.col("param_item").cast(pl.Int64) * span + (pl.col("_year") - y0)
+
+    def effective(parameter: str) -> pl.Expr:
+        default = pl.lit(_lut(base_defaults, parameter, y0, span)).gather(fidx)
+        return pl.coalesce(f"{parameter}__m", default) if parameter in measured else default
+
     parts = []
-    for formula in formulas:
-        if formula not in present_formulas:
-            continue
+    for formula in FORMULAS:
         used = [p for p in FORMULA_INPUTS[formula] if p in measured]
-        if not used:
+        if formula not in present_formulas or not used:
             continue
-        part = joined.lazy().filter(pl.col("param_item").is_in(
-            [i for i, f in enumerate(PARAM_FORMULA.to_list()) if f == formula]))
+        inputs = {*FORMULA_INPUTS[formula], *FORMULA_CONSTANTS[formula]}
+        if formula == "al_anode":
+            inputs |= {*FORMULA_INPUTS["al_pfc"], *FORMULA_CONSTANTS["al_pfc"]}
+        part = wide.lazy().filter(
+            pl.col("param_item").is_in([i for i, f in enumerate(PARAM_FORMULA.to_list()) if f == formula])
+        ).with_columns(**{p: effective(p) for p in sorted(inputs)})
         main_measured = pl.any_horizontal([pl.col(f"{p}__m").is_not_null() for p in used])
-        ncv_measured = (pl.col("ncv__m").is_not_null() if "ncv" in measured and formula in ("combustion", "biomass")
-                        else pl.lit(False))
+        ncv_measured = pl.col("ncv__m").is_not_null() if "ncv" in measured else pl.lit(False)
         aem_measured = (pl.col("anode_effect_minutes__m").is_not_null()
-                        if "anode_effect_minutes" in measured and formula == "al_anode" else pl.lit(False))
+                        if "anode_effect_minutes" in measured else pl.lit(False))
         parts.append(part.select(
             "key",
             *[f"{p}__m" for p in measured_cols],
             ef_m=pl.when(main_measured).then(formula_factor(formula)),
-            tce_m=pl.when(ncv_measured).then(formula_energy(formula)),
+            tce_m=pl.when(ncv_measured).then(formula_energy(formula)) if formula in ("combustion", "biomass")
+            else pl.lit(None, dtype=pl.Float64),
             pfc_m=pl.when(aem_measured).then(formula_factor("al_pfc")) if formula == "al_anode"
             else pl.lit(None, dtype=pl.Float64),
         ))
@@ -346,40 +352,20 @@ def _lut(defaults: pl.DataFrame, column: str, y0: int, span: int) -> pl.Series:
     return out.scatter(missing, None) if missing.size else out
 
 
-def _match(prepared: Prepared, measured: pl.DataFrame, params: pl.DataFrame) -> pl.Series | None:
-    """For every input row, the measured-table row whose parameters it uses (null: none).
+def _pairs(params: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """Lookup tables for the (enterprise, parameter item) pairs that have measured parameters.
 
-    Only rows whose enterprise reported parameters and whose item takes them are looked up (a
-    small join), then scattered into a full-length column: far cheaper than probing every row.
+    ``slot[credit code dictionary code]`` is 0 for enterprises without parameters, else 1 + a
+    dense index; ``has[slot × ITEM_BITS + parameter item]`` says whether that pair has any.
     """
-    if measured.is_empty():
-        return None
-    codes = params.get_column("_cc").unique().to_numpy()
-    has = np.zeros(int(codes.max()) + 1, dtype=bool)
-    has[codes] = True
-    has_params = pl.Series(has)
-    cc = pl.col("credit_code").to_physical()
-    in_range = cc < len(has)
-    param_item = pl.lit(CODE_PARAM_ITEM).gather(pl.col("_item"))
-    candidates = (
-        prepared.select_rows("quantity")
-        .filter(in_range & pl.lit(has_params).gather(pl.when(in_range).then(cc)) & (param_item != NO_INDEX))
-        .select("_row", "_fac", key=measured_key(prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"),
-                                                 param_item))
-        .collect()
-    )
-    positions = measured.select("key").with_row_index("_m")
-    found = candidates.join(positions, on="key", how="left")
-    if prepared.facilities:
-        # Facility rows without facility parameters use the enterprise-level ones.
-        fallback = found.filter(pl.col("_m").is_null() & (pl.col("_fac") > 0)).select(
-            "_row", key=pl.col("key") - pl.col("_fac").cast(pl.UInt64) * ITEM_BITS
-        ).join(positions, on="key", how="inner")
-        found = pl.concat([found.filter(pl.col("_m").is_not_null()).select("_row", "_m"), fallback.select("_row", "_m")])
-    else:
-        found = found.filter(pl.col("_m").is_not_null()).select("_row", "_m")
-    match = pl.repeat(None, prepared.data.height, dtype=pl.UInt32, eager=True).alias("_m")
-    return match.scatter(found.get_column("_row"), found.get_column("_m"))
+    pairs = params.select("_cc", "param_item").unique()
+    codes = pairs.get_column("_cc").unique().sort().to_numpy()
+    slot = np.zeros(int(codes.max()) + 1, dtype=np.uint32)
+    slot[codes] = np.arange(1, codes.size + 1, dtype=np.uint32)
+    has = np.zeros((codes.size + 1) * ITEM_BITS, dtype=bool)
+    has[slot[pairs.get_column("_cc").to_numpy()].astype(np.int64) * ITEM_BITS
+        + pairs.get_column("param_item").to_numpy()] = True
+    return pl.Series("slot", slot), pl.Series("has", has)
 
 
 def evaluate(
@@ -409,74 +395,132 @@ def evaluate(
     item_indexes = sorted({*base_items, *(i for i in param_items if i != NO_INDEX)})
     defaults = _default_table(factor_set, item_indexes, prepared.years, grid)
     params = parameters(prepared)
-    measured, parameter_problems = _measured_table(prepared, params, defaults)
+    measured, parameter_problems = _measured_table(prepared, params, defaults, y0, span)
     return Evaluation(
         prepared=prepared, factor_set_name=name, grid_series=grid, defaults=defaults, measured=measured,
         params=params, y0=y0, span=span,
         ef_default=_lut(defaults, "ef", y0, span), tce_default=_lut(defaults, "tce", y0, span),
         pfc_default=_lut(defaults, "ef_pfc", y0, span), parameter_problems=parameter_problems,
-        match=_match(prepared, measured, params),
+        pairs=_pairs(params) if measured.height else None,
     )
 
 
-def rows(ev: Evaluation, *, helpers: bool = False) -> pl.LazyFrame:
-    """The per-row results as a lazy frame (see module docstring), without checking for errors.
+def rows(ev: Evaluation, *, helpers: bool = False) -> pl.DataFrame:
+    """The per-row results (see module docstring), without checking for errors.
 
-    ``helpers`` keeps ``_item`` (and ``_m``, the measured-table row) for error reporting.
+    One pass over the quantity rows computes everything with the factor-set values; rows whose
+    enterprise measured parameters for their item carry a join key. Only those few rows are then
+    joined with the measured table and their factors, energy and tier patched. ``helpers`` keeps
+    ``_item`` and ``_m`` (the measured-table row used) for error reporting.
     """
     p = ev.prepared
-    lf = p.select_rows("quantity")
     fidx = pl.col("_item").cast(pl.Int64) * ev.span + (pl.col("_year") - ev.y0)
-    has_measured = ev.match is not None
-    if has_measured:
-        lf = lf.with_columns(_m=pl.lit(ev.match).gather(pl.col("_row")))
+    sign = pl.lit(ITEM_SIGN).gather(pl.col("_item"))
     passthrough = [c for c in OPTIONAL_COLUMNS if c in p.data.columns]
-    extra = ["_item", *(["_m"] if has_measured else [])] if helpers else []
     fs_enum = pl.Enum([ev.factor_set_name])
-
-    def build(frame: pl.LazyFrame, ef_d: pl.Series, m_col: str, formula: pl.Expr, tce: bool) -> pl.LazyFrame:
-        ef_default = pl.lit(ef_d).gather(fidx)
-        if has_measured:
-            ef_measured = pl.lit(ev.measured[m_col]).gather(pl.col("_m"))
-            ef = pl.coalesce(ef_measured, ef_default)
-            tier = pl.lit(TIER_LUT).gather(ef_measured.is_not_null().cast(pl.UInt8))
-        else:
-            ef = ef_default
-            tier = pl.lit("default", dtype=TIER_ENUM)
-        sign = pl.lit(ITEM_SIGN).gather(pl.col("_item"))
-        if tce:
-            tce_default = pl.lit(ev.tce_default).gather(fidx)
-            if has_measured:
-                tce_f = pl.coalesce(pl.lit(ev.measured["tce_m"]).gather(pl.col("_m")), tce_default)
-            else:
-                tce_f = tce_default
-            energy = pl.col("_qc") * tce_f * sign + 0.0  # + 0.0 turns -0.0 into 0.0
-            energy_type = pl.lit(ITEM_ENERGY).gather(pl.col("_item"))
-        else:
-            energy = pl.lit(0.0)
-            energy_type = pl.lit("none", dtype=ENERGY_TYPE_ENUM)
-        return frame.select(
+    param_item = pl.lit(CODE_PARAM_ITEM).gather(pl.col("_item"))
+    extra: list[pl.Expr] = []
+    if ev.pairs is not None:
+        slot_lut, has_lut = ev.pairs
+        cc = pl.col("credit_code").to_physical()
+        candidate = pl.lit(has_lut).gather(pl.when(param_item != NO_INDEX).then(
+            pl.lit(slot_lut).gather(pl.when(cc < slot_lut.len()).then(cc)).fill_null(0).cast(pl.UInt64) * ITEM_BITS
+            + param_item.cast(pl.UInt64)
+        )).fill_null(False)
+        key = measured_key(p, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), param_item)
+        extra.append(pl.when(candidate).then(key).alias("_key"))
+    if helpers or ev.pairs is not None or AL_INDEX in p.items_present:
+        extra.append(pl.col("_item"))
+    main = (
+        p.select_rows("quantity")
+        .select(
             pl.col("_row").alias("row"),
             "credit_code", "period", "item", "quantity", "unit", *passthrough,
             pl.col("_year").alias("year"),
             pl.col("_qc").alias("quantity_canonical"),
             pl.lit(ITEM_UNIT).gather(pl.col("_item")).alias("unit_canonical"),
-            (pl.col("_qc") * ef * sign + 0.0).alias("co2_t"),
-            energy.alias("energy_tce"),
-            energy_type.alias("energy_type"),
+            (pl.col("_qc") * pl.lit(ev.ef_default).gather(fidx) * sign + 0.0).alias("co2_t"),
+            (pl.col("_qc") * pl.lit(ev.tce_default).gather(fidx) * sign + 0.0).alias("energy_tce"),
+            pl.lit(ITEM_ENERGY).gather(pl.col("_item")).alias("energy_type"),
             pl.lit(ITEM_CATEGORY).gather(pl.col("_item")).alias("source_category"),
-            formula.alias("formula"),
-            tier.alias("tier"),
+            pl.lit(ITEM_FORMULA).gather(pl.col("_item")).alias("formula"),
+            pl.lit("default", dtype=TIER_ENUM).alias("tier"),
             pl.lit(ev.factor_set_name, dtype=fs_enum).alias("factor_set"),
             *extra,
         )
+        .collect()
+    )
+    matched = _matched(ev, main) if ev.pairs is not None else None
+    if matched is not None and matched.height:
+        main = _patch(ev, main, matched)
+    if AL_INDEX in p.items_present:
+        main = pl.concat([main, _pfc_rows(ev, main, matched)], how="vertical")
+    if helpers:
+        m = pl.repeat(None, main.height, dtype=pl.UInt32, eager=True)
+        if matched is not None and matched.height:
+            m = m.scatter(matched.get_column("_pos"), matched.get_column("_m"))
+            if AL_INDEX in p.items_present:  # the PFC rows copy their output row's match
+                n_main = main.height - main.filter(pl.col("formula") == "al_pfc").height
+                al = main.head(n_main).with_row_index("_pos").filter(pl.col("_item") == AL_INDEX)
+                m = m.scatter(pl.int_range(n_main, main.height, eager=True), m.gather(al.get_column("_pos")))
+        return main.with_columns(m.alias("_m")).drop("_key", strict=False)
+    return main.drop("_key", "_item", strict=False)
 
-    main = build(lf, ev.ef_default, "ef_m", pl.lit(ITEM_FORMULA).gather(pl.col("_item")), tce=True)
-    if AL_INDEX not in p.items_present:
-        return main
-    pfc = build(lf.filter(pl.col("_item") == AL_INDEX), ev.pfc_default, "pfc_m",
-                pl.lit("al_pfc", dtype=FORMULA_ENUM), tce=False)
-    return pl.concat([main, pfc])
+
+def _matched(ev: Evaluation, main: pl.DataFrame) -> pl.DataFrame:
+    """(_pos, _m): result-row position and measured-table row, for the rows with measured parameters."""
+    positions = ev.measured.select("key").with_row_index("_m")
+    candidates = main.select(pl.col("_key").alias("key")).with_row_index("_pos").filter(pl.col("key").is_not_null())
+    found = candidates.join(positions, on="key", how="left")
+    if ev.prepared.facilities:
+        # Facility rows without facility parameters use the enterprise-level ones.
+        n_fac = len(ev.prepared.facilities) + 1
+        facility = ((pl.col("key") % (1 << 32)) // ITEM_BITS) % n_fac
+        fallback = (
+            found.filter(pl.col("_m").is_null() & (facility > 0))
+            .select("_pos", key=pl.col("key") - facility * ITEM_BITS)
+            .join(positions, on="key", how="inner")
+        )
+        return pl.concat([found.filter(pl.col("_m").is_not_null()).select("_pos", "_m"),
+                          fallback.select("_pos", "_m")])
+    return found.filter(pl.col("_m").is_not_null()).select("_pos", "_m")
+
+
+def _patch(ev: Evaluation, main: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
+    """Measured factors, energy and tier for the matched rows."""
+    rows = main.select("quantity_canonical", "_item")[matched.get_column("_pos")]
+    sign = ITEM_SIGN.gather(rows.get_column("_item"))
+    qc = rows.get_column("quantity_canonical")
+    measured = ev.measured.select("ef_m", "tce_m")[matched.get_column("_m")]
+    pos = matched.get_column("_pos")
+    with_ef = measured.get_column("ef_m").is_not_null()
+    with_tce = measured.get_column("tce_m").is_not_null()
+    co2 = main.get_column("co2_t").clone().scatter(pos.filter(with_ef),
+                                                   (qc * measured.get_column("ef_m") * sign + 0.0).filter(with_ef))
+    energy = main.get_column("energy_tce").clone().scatter(
+        pos.filter(with_tce), (qc * measured.get_column("tce_m") * sign + 0.0).filter(with_tce))
+    tier = main.get_column("tier").to_physical().clone().scatter(pos.filter(with_ef), 1)
+    return main.with_columns(co2, energy, TIER_LUT.gather(tier).alias("tier"))
+
+
+def _pfc_rows(ev: Evaluation, main: pl.DataFrame, matched: pl.DataFrame | None) -> pl.DataFrame:
+    """The second (anode-effect PFC) row of every aluminium-output row."""
+    al = main.with_row_index("_pos").filter(pl.col("_item") == AL_INDEX)
+    fidx = pl.col("_item").cast(pl.Int64) * ev.span + (pl.col("year") - ev.y0)
+    factor = pl.lit(ev.pfc_default).gather(fidx)
+    tier = pl.lit("default", dtype=TIER_ENUM)
+    if matched is not None and matched.height:
+        al = al.join(matched, on="_pos", how="left")
+        pfc_m = pl.lit(ev.measured.get_column("pfc_m")).gather(pl.col("_m"))
+        factor = pl.coalesce(pfc_m, factor)
+        tier = pl.lit(TIER_LUT).gather(pfc_m.is_not_null().cast(pl.UInt8))
+    return al.with_columns(
+        co2_t=pl.col("quantity_canonical") * factor + 0.0,
+        energy_tce=pl.lit(0.0),
+        energy_type=pl.lit("none", dtype=ENERGY_TYPE_ENUM),
+        formula=pl.lit("al_pfc", dtype=FORMULA_ENUM),
+        tier=tier,
+    ).select(main.columns)
 
 
 ITEM_UNIT = pl.Series([catalogue.ITEMS[c].unit for c in BASE_CODES], dtype=CANONICAL_UNIT_ENUM)
@@ -511,7 +555,7 @@ def compute(
     if not prepared.ok:
         raise EngineError(prepared.frame_errors)
     ev = evaluate(prepared, factor_set, grid_series=grid_series)
-    results = rows(ev).collect()
+    results = rows(ev)
     if problems_found(ev, results):
         from kiln.engine.validation import row_errors
 

@@ -189,6 +189,7 @@ def missing_factor_errors(ev: Evaluation, exclude: pl.Series | None = None) -> p
     """Rows whose formula lacks an input: neither measured nor in the factor set for that year."""
     failing = (
         rows(ev, helpers=True)
+        .lazy()
         .filter(
             (pl.col("co2_t").is_null() | pl.col("energy_tce").is_null())
             & pl.col("quantity_canonical").is_not_null()

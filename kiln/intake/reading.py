@@ -42,7 +42,7 @@ def read_file(data: bytes, name: str | None = None) -> Table:
     limit = settings.KILN_MAX_UPLOAD_BYTES
     if len(data) > limit:
         raise FileProblem(errors.FILE_TOO_LARGE, human_size(limit))
-    if not data.strip() or data.strip() == UTF8_BOM:
+    if _blank(data):
         raise FileProblem(errors.FILE_EMPTY)
     actual = filetypes.sniff(data[:8192], data)
     promised = filetypes.promised_by(name)
@@ -58,6 +58,13 @@ def read_file(data: bytes, name: str | None = None) -> Table:
     if actual != filetypes.TEXT:
         raise FileProblem(errors.FILE_TYPE_UNSUPPORTED, filetypes.LABELS.get(actual, actual))
     return _read_csv(data)
+
+
+def _blank(data: bytes) -> bool:
+    head = data[:4096].removeprefix(UTF8_BOM)
+    if head.strip():
+        return False
+    return not data.removeprefix(UTF8_BOM).strip()
 
 
 def human_size(n: int) -> str:
@@ -107,7 +114,8 @@ def _read_csv(data: bytes) -> Table:
     text, encoding = decode(data)
     if "\x00" in text:
         raise FileProblem(errors.FILE_UNREADABLE, "binary data in a text file")
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    end = text.find("\n", 0, 1 << 16)
+    first_line = text[: end if end >= 0 else 1 << 16].lstrip("\ufeff")
     delimiter = max(DELIMITERS, key=first_line.count)
     payload = data if encoding in ("UTF-8", "UTF-8 BOM") else text.encode("utf-8")
     try:

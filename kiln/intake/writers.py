@@ -102,7 +102,8 @@ def _executemany(frame: pl.DataFrame) -> None:
         cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
         try:
             def write(chunk: pl.DataFrame) -> None:
-                cursor.executemany(statement, chunk.rows())
+                # Column lists zipped into tuples: several times faster than DataFrame.rows().
+                cursor.executemany(statement, zip(*(chunk.get_column(c).to_list() for c in COLUMNS), strict=True))
 
             for chunk in _chunks(frame):
                 write_chunk(write, chunk)

@@ -10,6 +10,7 @@ from functools import cached_property
 
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
+from django.utils.dates import MONTHS_AP
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -55,8 +56,8 @@ def url(name: str, *args, query: str = "") -> str:
 
 
 def month_labels() -> list[str]:
-    return [str(_("Jan")), str(_("Feb")), str(_("Mar")), str(_("Apr")), str(_("May")), str(_("Jun")),
-            str(_("Jul")), str(_("Aug")), str(_("Sep")), str(_("Oct")), str(_("Nov")), str(_("Dec"))]
+    """Jan … Dec in the UI language (Django's own translations: 一月 … 十二月)."""
+    return [str(MONTHS_AP[m]).rstrip(".") for m in range(1, 13)]
 
 
 def _r(value) -> float | None:

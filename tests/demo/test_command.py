@@ -112,3 +112,16 @@ def test_a_persona_logs_in_through_the_login_page(demo, client):
 
     response = client.post(reverse("login"), {"login": "verifier", "password": DEMO_PASSWORD})
     assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_the_city_ships_its_county_boundaries(demo):
+    from kiln.demo.boundaries import qingxi_counties, qingxi_geojson_bytes
+    from kiln.monitoring.models import RegionMap
+
+    region_map = RegionMap.objects.get(region__code="339900", current=True)
+    assert region_map.feature_count == 6
+    assert {f["properties"]["code"] for f in region_map.geojson["features"]} == {
+        "339902", "339903", "339904", "339921", "339922", "339981"}
+    assert qingxi_geojson_bytes() == qingxi_geojson_bytes()  # deterministic
+    rings = [f["geometry"]["coordinates"][0] for f in qingxi_counties()["features"]]
+    assert all(ring[0] == ring[-1] and len(ring) > 20 for ring in rings)

@@ -30,8 +30,16 @@ def membership_of(user):
     return Membership.objects.select_related("organisation__region").get(user=user)
 
 
-def make_run(region, year: int, yearly: dict, *, monthly: dict | None = None, green: dict | None = None,
-             factor_set=None, official: bool = True):
+def make_run(
+    region,
+    year: int,
+    yearly: dict,
+    *,
+    monthly: dict | None = None,
+    green: dict | None = None,
+    factor_set=None,
+    official: bool = True,
+):
     """An accounting run written directly: ``yearly`` {credit code: {column: tCO2}}, ``monthly``
     {(credit code, "YYYY-MM"): {column: tCO2}}, ``green`` {(credit code, "YYYY-MM"): MWh of
     self-generated zero-carbon power} (written to the run's per-row results file)."""
@@ -45,8 +53,14 @@ def make_run(region, year: int, yearly: dict, *, monthly: dict | None = None, gr
     if official:
         CalculationRun.objects.filter(region=region, year=year, official=True).update(official=False)
     run = CalculationRun.objects.create(
-        kind="official", status="done", region=region, year=year, grid_series="MEE_ETS_GRID/CN",
-        engine_version="test", inputs_sha256=f"{year}".ljust(64, "0"), official=official,
+        kind="official",
+        status="done",
+        region=region,
+        year=year,
+        grid_series="MEE_ETS_GRID/CN",
+        engine_version="test",
+        inputs_sha256=f"{year}".ljust(64, "0"),
+        official=official,
     )
     if factor_set is not None:
         run.factor_sets.add(factor_set)
@@ -67,8 +81,13 @@ def make_run(region, year: int, yearly: dict, *, monthly: dict | None = None, gr
                 "item": ["electricity_green_self"] * len(green),
                 "quantity_canonical": list(green.values()),
             },
-            schema={"credit_code": pl.String, "period": pl.String, "year": pl.Int32, "item": pl.String,
-                    "quantity_canonical": pl.Float64},
+            schema={
+                "credit_code": pl.String,
+                "period": pl.String,
+                "year": pl.Int32,
+                "item": pl.String,
+                "quantity_canonical": pl.Float64,
+            },
         )
         path = directory / f"run-{run.pk}.parquet"
         rows.write_parquet(path)
@@ -85,8 +104,11 @@ def add_economic(enterprise, year: int, value_added, output=None):
 
     batch = EconomicBatch.objects.create(door="cli", rows=1)
     return EconomicRecord.objects.create(
-        enterprise=enterprise, year=year, value_added_10k_cny=Decimal(str(value_added)),
-        output_value_10k_cny=None if output is None else Decimal(str(output)), batch=batch,
+        enterprise=enterprise,
+        year=year,
+        value_added_10k_cny=Decimal(str(value_added)),
+        output_value_10k_cny=None if output is None else Decimal(str(output)),
+        batch=batch,
     )
 
 
@@ -110,11 +132,19 @@ def graded(world):
     e3 = add_enterprise(world, "E3 建材有限公司", "MA0000003")
     e4 = add_enterprise(world, "E4 =HYPERLINK(1) 有限公司", "MA0000004")
     world.e3, world.e4 = e3, e4
-    make_run(world.city_a, 2023, {e.credit_code: {"co2_combustion_t": co2} for e, co2 in ((world.e1, 50.0), (e3, 150.0))})
     make_run(
-        world.city_a, 2024,
-        {world.e1.credit_code: {"co2_combustion_t": 80.0}, e3.credit_code: {"co2_combustion_t": 120.0},
-         e4.credit_code: {"co2_combustion_t": 10.0}},
+        world.city_a,
+        2023,
+        {e.credit_code: {"co2_combustion_t": co2} for e, co2 in ((world.e1, 50.0), (e3, 150.0))},
+    )
+    make_run(
+        world.city_a,
+        2024,
+        {
+            world.e1.credit_code: {"co2_combustion_t": 80.0},
+            e3.credit_code: {"co2_combustion_t": 120.0},
+            e4.credit_code: {"co2_combustion_t": 10.0},
+        },
     )
     for e in (world.e1, e3):
         add_economic(e, 2023, 100)

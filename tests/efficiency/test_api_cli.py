@@ -17,7 +17,9 @@ def test_list_for_the_government_of_region_a(client_for, graded):
     body = client_for(graded.gov_a).get(f"{API}/2024").json()
     rows = {r["credit_code"]: r for r in body["items"]}
     assert set(rows) == {graded.e1.credit_code, graded.e3.credit_code, graded.e4.credit_code}
-    assert rows[graded.e1.credit_code]["grade"] == 2 and rows[graded.e1.credit_code]["l"] == pytest.approx(0.8)
+    assert rows[graded.e1.credit_code]["grade"] == 2 and rows[graded.e1.credit_code]["l"] == pytest.approx(
+        0.8
+    )
     assert rows[graded.e4.credit_code]["reason"] == "EFF-NO-VALUE-ADDED"
     assert rows[graded.e1.credit_code]["neutral_provisional"] is True
     filtered = client_for(graded.gov_a).get(f"{API}/2024", {"grade": 3}).json()["items"]
@@ -67,8 +69,11 @@ def region_a_2024(world):
     from tests.efficiency.conftest import add_enterprise
 
     e3 = add_enterprise(world, "E3", "MA0000003")
-    make_run(world.city_a, 2024, {world.e1.credit_code: {"co2_combustion_t": 80.0},
-                                  e3.credit_code: {"co2_combustion_t": 120.0}})
+    make_run(
+        world.city_a,
+        2024,
+        {world.e1.credit_code: {"co2_combustion_t": 80.0}, e3.credit_code: {"co2_combustion_t": 120.0}},
+    )
     add_economic(world.e1, 2024, 100)
     world.e3 = e3
     return world

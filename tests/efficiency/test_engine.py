@@ -53,7 +53,9 @@ def test_level_boundaries(l_value, level):
     ],
 )
 def test_level_from_hand_worked_inputs(co2, value_added, level):
-    result = assess(frame([{"credit_code": "A", "co2_combustion_t": co2, "value_added_10k_cny": value_added}]))
+    result = assess(
+        frame([{"credit_code": "A", "co2_combustion_t": co2, "value_added_10k_cny": value_added}])
+    )
     assert result.row(0, named=True)["level"] == level
 
 
@@ -97,7 +99,9 @@ def test_k_exactly_on_boundaries_from_an_industry_with_mean_one():
 def test_every_grade_from_one_industry():
     # Simple mean of L (0.5, 0.7, 1.0, 1.5, 2.5, 2.0, 0.8) = 9.0 / 7; K = L × 7 / 9.
     ls = {"G1": 0.5, "G2": 0.7, "G3": 1.0, "G4": 1.5, "G5": 2.5, "X": 2.0, "Y": 0.8}
-    rows = [{"credit_code": c, "co2_combustion_t": v * 10, "value_added_10k_cny": 10.0} for c, v in ls.items()]
+    rows = [
+        {"credit_code": c, "co2_combustion_t": v * 10, "value_added_10k_cny": 10.0} for c, v in ls.items()
+    ]
     out = by_code(assess(frame(rows), Method(mean_kind="simple")))
     mean = 9.0 / 7
     for code, l_value in ls.items():
@@ -165,7 +169,12 @@ def test_missing_data_gives_a_reason_and_never_a_grade():
         {"credit_code": "NOVA", "co2_combustion_t": 10.0, "value_added_10k_cny": None},
         {"credit_code": "ZERO", "co2_combustion_t": 10.0, "value_added_10k_cny": 0.0},
         {"credit_code": "NEG", "co2_combustion_t": 10.0, "value_added_10k_cny": -5.0},
-        {"credit_code": "NOENERGY", "has_energy": False, "co2_combustion_t": None, "value_added_10k_cny": 10.0},
+        {
+            "credit_code": "NOENERGY",
+            "has_energy": False,
+            "co2_combustion_t": None,
+            "value_added_10k_cny": 10.0,
+        },
         {"credit_code": "ZEROS", "co2_combustion_t": 0.0, "tce_total": 0.0, "value_added_10k_cny": 10.0},
         {"credit_code": "OK", "co2_combustion_t": 10.0, "value_added_10k_cny": 10.0},
     ]
@@ -183,10 +192,20 @@ def test_missing_data_gives_a_reason_and_never_a_grade():
 
 def test_metered_electricity_estimates_missing_energy_data():
     rows = [
-        {"credit_code": "EST", "has_energy": False, "metered_mwh": 100.0, "grid_factor": 0.5703,
-         "value_added_10k_cny": 57.03},
-        {"credit_code": "NOMETER", "has_energy": False, "metered_mwh": None, "grid_factor": 0.5703,
-         "value_added_10k_cny": 57.03},
+        {
+            "credit_code": "EST",
+            "has_energy": False,
+            "metered_mwh": 100.0,
+            "grid_factor": 0.5703,
+            "value_added_10k_cny": 57.03,
+        },
+        {
+            "credit_code": "NOMETER",
+            "has_energy": False,
+            "metered_mwh": None,
+            "grid_factor": 0.5703,
+            "value_added_10k_cny": 57.03,
+        },
     ]
     out = by_code(assess(frame(rows)))
     assert out["EST"]["estimated"] is True
@@ -197,8 +216,13 @@ def test_metered_electricity_estimates_missing_energy_data():
 
 def test_industry_mean_zero_and_too_small_groups():
     green = [
-        {"credit_code": "A", "co2_combustion_t": 10.0, "co2_avoided_t": 20.0, "green_mwh": 35.0,
-         "value_added_10k_cny": 10.0},
+        {
+            "credit_code": "A",
+            "co2_combustion_t": 10.0,
+            "co2_avoided_t": 20.0,
+            "green_mwh": 35.0,
+            "value_added_10k_cny": 10.0,
+        },
     ]
     out = assess(frame(green)).row(0, named=True)
     assert out["l"] == 0.0 and out["level"] == "low"
@@ -233,10 +257,17 @@ def test_energy_use_co2_net_of_green_power_and_exports():
     assert with_process["co2_gross_t"] == pytest.approx(1100.0) and with_process["l"] == pytest.approx(10.7)
 
 
-@pytest.mark.parametrize(("avoided", "mark"), [(0.0, "low"), (4.9, "low"), (5.0, "medium"), (19.9, "medium"),
-                                               (20.0, "high"), (500.0, "high")])
+@pytest.mark.parametrize(
+    ("avoided", "mark"),
+    [(0.0, "low"), (4.9, "low"), (5.0, "medium"), (19.9, "medium"), (20.0, "high"), (500.0, "high")],
+)
 def test_provisional_neutral_marks(avoided, mark):
-    row = {"credit_code": "A", "co2_combustion_t": 100.0, "co2_avoided_t": avoided, "value_added_10k_cny": 1.0}
+    row = {
+        "credit_code": "A",
+        "co2_combustion_t": 100.0,
+        "co2_avoided_t": avoided,
+        "value_added_10k_cny": 1.0,
+    }
     out = assess(frame([row])).row(0, named=True)
     assert out["neutral_mark"] == mark
     assert out["neutral_rate"] == pytest.approx(min(avoided / 100.0, 1.0))
@@ -265,8 +296,12 @@ def test_green_power_by_month_with_the_year_factor():
             "credit_code": ["A", "A", "A", "B"],
             "period": ["2024-01", "2024-01", "2024-02", "2024-01"],
             "year": [2024] * 4,
-            "item": ["electricity_green_self", "electricity_green_self", "electricity_purchased",
-                     "electricity_green_self"],
+            "item": [
+                "electricity_green_self",
+                "electricity_green_self",
+                "electricity_purchased",
+                "electricity_green_self",
+            ],
             "quantity_canonical": [10.0, 5.0, 100.0, 2.0],
         }
     )
@@ -277,10 +312,17 @@ def test_green_power_by_month_with_the_year_factor():
 
 def test_yearly_inputs_join_energy_value_added_and_enterprises():
     aggregates = pl.DataFrame({"credit_code": ["A"], "co2_combustion_t": [10.0], "tce_total": [4.0]})
-    green = pl.DataFrame({"credit_code": ["A", "A"], "period": ["2024-01", "2023-12"], "green_mwh": [2.0, 9.0],
-                          "co2_avoided_t": [1.0, 4.5]})
-    economic = pl.DataFrame({"credit_code": ["A", "B", "C"], "year": [2024, 2024, 2024],
-                             "value_added_10k_cny": [20.0, 5.0, 1.0]})
+    green = pl.DataFrame(
+        {
+            "credit_code": ["A", "A"],
+            "period": ["2024-01", "2023-12"],
+            "green_mwh": [2.0, 9.0],
+            "co2_avoided_t": [1.0, 4.5],
+        }
+    )
+    economic = pl.DataFrame(
+        {"credit_code": ["A", "B", "C"], "year": [2024, 2024, 2024], "value_added_10k_cny": [20.0, 5.0, 1.0]}
+    )
     enterprises = pl.DataFrame({"credit_code": ["A", "B"], "industry_code": ["C3011", "C3012"]})
     out = by_code(eff.yearly_inputs(aggregates, green, economic, enterprises, year=2024, grid_factor=0.5))
     assert set(out) == {"A", "B"}  # C is not an enterprise of the region
@@ -303,10 +345,18 @@ def months(start_year, start_month, n):
 def test_rolling_twelve_months_prorates_value_added():
     periods = months(2023, 1, 14)  # 2023-01 … 2024-02
     monthly = pl.DataFrame({"credit_code": ["A"] * 14, "period": periods, "co2_combustion_t": [1.0] * 14})
-    economic = pl.DataFrame({"credit_code": ["A", "A"], "year": [2023, 2024], "value_added_10k_cny": [120.0, 240.0]})
+    economic = pl.DataFrame(
+        {"credit_code": ["A", "A"], "year": [2023, 2024], "value_added_10k_cny": [120.0, 240.0]}
+    )
     enterprises = pl.DataFrame({"credit_code": ["A"], "industry_code": ["C3011"]})
-    green = pl.DataFrame(schema={"credit_code": pl.String, "period": pl.String, "green_mwh": pl.Float64,
-                                 "co2_avoided_t": pl.Float64})
+    green = pl.DataFrame(
+        schema={
+            "credit_code": pl.String,
+            "period": pl.String,
+            "green_mwh": pl.Float64,
+            "co2_avoided_t": pl.Float64,
+        }
+    )
     inputs = eff.rolling_inputs(monthly, green, economic, enterprises, ends=["2024-01", "2024-02", "2024-03"])
     out = {r["period"]: r for r in inputs.iter_rows(named=True)}
     assert set(out) == {"2024-01", "2024-02"}  # the window ending 2024-03 lacks March
@@ -322,8 +372,14 @@ def test_rolling_window_without_a_year_of_value_added_has_no_l():
     monthly = pl.DataFrame({"credit_code": ["A"] * 12, "period": periods, "co2_combustion_t": [1.0] * 12})
     economic = pl.DataFrame({"credit_code": ["A"], "year": [2023], "value_added_10k_cny": [120.0]})
     enterprises = pl.DataFrame({"credit_code": ["A"], "industry_code": ["C3011"]})
-    green = pl.DataFrame(schema={"credit_code": pl.String, "period": pl.String, "green_mwh": pl.Float64,
-                                 "co2_avoided_t": pl.Float64})
+    green = pl.DataFrame(
+        schema={
+            "credit_code": pl.String,
+            "period": pl.String,
+            "green_mwh": pl.Float64,
+            "co2_avoided_t": pl.Float64,
+        }
+    )
     inputs = eff.rolling_inputs(monthly, green, economic, enterprises, ends=["2024-01"])
     assert assess(inputs).row(0, named=True)["reason"] == eff.NO_VALUE_ADDED
 
@@ -331,10 +387,17 @@ def test_rolling_window_without_a_year_of_value_added_has_no_l():
 # --- the vectorised engine agrees with the Decimal reference ----------------------------------------------
 
 amounts = st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=3)
-value_added = st.one_of(st.none(), st.decimals(min_value=Decimal("-100"), max_value=Decimal("50000"), places=2))
+value_added = st.one_of(
+    st.none(), st.decimals(min_value=Decimal("-100"), max_value=Decimal("50000"), places=2)
+)
 enterprise_rows = st.lists(
-    st.tuples(st.sampled_from(["C3011", "C3012", "C2511"]), st.sampled_from(["2023", "2024"]), amounts, amounts,
-              value_added),
+    st.tuples(
+        st.sampled_from(["C3011", "C3012", "C2511"]),
+        st.sampled_from(["2023", "2024"]),
+        amounts,
+        amounts,
+        value_added,
+    ),
     min_size=1,
     max_size=25,
 )
@@ -349,8 +412,14 @@ def _near_threshold(value: Decimal | None, bounds) -> bool:
 def test_vectorised_matches_the_decimal_reference(rows, mean_kind, industry_level):
     method = Method(mean_kind=mean_kind, industry_level=industry_level)
     records = [
-        {"credit_code": f"E{i:03d}", "period": period, "industry_code": industry, "co2": co2, "avoided": avoided,
-         "value_added": va}
+        {
+            "credit_code": f"E{i:03d}",
+            "period": period,
+            "industry_code": industry,
+            "co2": co2,
+            "avoided": avoided,
+            "value_added": va,
+        }
         for i, (industry, period, co2, avoided, va) in enumerate(rows)
     ]
     expected = {r["credit_code"]: r for r in eff.reference_assess(records, method)}
@@ -363,7 +432,9 @@ def test_vectorised_matches_the_decimal_reference(rows, mean_kind, industry_leve
             "co2_combustion_t": [float(r["co2"]) for r in records],
             "tce_total": [1.0] * len(records),  # reported energy use, even when the CO2 is zero
             "co2_avoided_t": [float(r["avoided"]) for r in records],
-            "value_added_10k_cny": [None if r["value_added"] is None else float(r["value_added"]) for r in records],
+            "value_added_10k_cny": [
+                None if r["value_added"] is None else float(r["value_added"]) for r in records
+            ],
         },
         schema_overrides={"value_added_10k_cny": pl.Float64},
     )

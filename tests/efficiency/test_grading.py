@@ -23,7 +23,11 @@ def test_hand_worked_grades(graded):
     w = graded
     e1, e3 = result(w.run_2024, w.e1), result(w.run_2024, w.e3)
     assert (e1.l_value, e1.level, e1.industry_mean_l, e1.k_value, e1.grade) == (
-        pytest.approx(0.8), "medium", pytest.approx(1.0), pytest.approx(0.8), 2
+        pytest.approx(0.8),
+        "medium",
+        pytest.approx(1.0),
+        pytest.approx(0.8),
+        2,
     )
     assert (e3.l_value, e3.k_value, e3.grade) == (pytest.approx(1.2), pytest.approx(1.2), 3)
     assert e1.industry_key == "C30" and e1.industry_n == 2 and e1.reason == ""
@@ -56,8 +60,12 @@ def test_new_economic_version_regrades_and_keeps_the_old_results(graded):
     from kiln.efficiency.services import import_economic
     from tests.registry.files import csv_bytes
 
-    import_economic(csv_bytes([["credit_code", "year", "value_added_10k_cny"], [w.e1.credit_code, "2024", "50"]]),
-                    actor=None, membership=None, door="cli")
+    import_economic(
+        csv_bytes([["credit_code", "year", "value_added_10k_cny"], [w.e1.credit_code, "2024", "50"]]),
+        actor=None,
+        membership=None,
+        door="cli",
+    )
     regraded = grade_year(actor=None, year=2024)
     assert regraded.pk != w.run_2024.pk
     now = result(regraded, w.e1)
@@ -86,10 +94,14 @@ def test_configuration_versions_and_their_use(graded):
 
 def test_process_emissions_are_a_setting(world):
     e3 = add_enterprise(world, "E3", "MA0000003")
-    make_run(world.city_a, 2024, {
-        world.e1.credit_code: {"co2_combustion_t": 10.0, "co2_process_t": 90.0},
-        e3.credit_code: {"co2_combustion_t": 10.0},
-    })
+    make_run(
+        world.city_a,
+        2024,
+        {
+            world.e1.credit_code: {"co2_combustion_t": 10.0, "co2_process_t": 90.0},
+            e3.credit_code: {"co2_combustion_t": 10.0},
+        },
+    )
     add_economic(world.e1, 2024, 100)
     add_economic(e3, 2024, 100)
     without = result(grade_year(actor=None, year=2024), world.e1)
@@ -111,7 +123,9 @@ def test_no_official_run(world):
 def test_green_power_from_the_run_rows_is_netted_with_the_grid_factor(world, factor_sets):
     fs = factor_sets["CN-DEFAULT-2024"]
     make_run(
-        world.city_a, 2024, {world.e1.credit_code: {"co2_electricity_purchased_t": 570.3}},
+        world.city_a,
+        2024,
+        {world.e1.credit_code: {"co2_electricity_purchased_t": 570.3}},
         green={(world.e1.credit_code, "2024-03"): 60.0, (world.e1.credit_code, "2024-04"): 40.0},
         factor_set=fs,
     )
@@ -128,10 +142,14 @@ def test_green_power_from_the_run_rows_is_netted_with_the_grid_factor(world, fac
 def test_rolling_twelve_months(world):
     e3 = add_enterprise(world, "E3", "MA0000003")
     months_2023 = {f"2023-{m:02d}" for m in range(1, 13)}
-    monthly_2023 = {(e.credit_code, p): {"co2_combustion_t": 1.0} for e in (world.e1, e3) for p in months_2023}
+    monthly_2023 = {
+        (e.credit_code, p): {"co2_combustion_t": 1.0} for e in (world.e1, e3) for p in months_2023
+    }
     make_run(world.city_a, 2023, {world.e1.credit_code: {"co2_combustion_t": 12.0}}, monthly=monthly_2023)
-    monthly_2024 = {(world.e1.credit_code, "2024-01"): {"co2_combustion_t": 13.0},
-                    (e3.credit_code, "2024-01"): {"co2_combustion_t": 1.0}}
+    monthly_2024 = {
+        (world.e1.credit_code, "2024-01"): {"co2_combustion_t": 13.0},
+        (e3.credit_code, "2024-01"): {"co2_combustion_t": 1.0},
+    }
     make_run(world.city_a, 2024, {world.e1.credit_code: {"co2_combustion_t": 13.0}}, monthly=monthly_2024)
     for e in (world.e1, e3):
         add_economic(e, 2023, 120)
@@ -148,12 +166,20 @@ def test_rolling_twelve_months(world):
 
 def test_the_broadest_grading_counts(graded):
     w = graded
-    make_run(w.province, 2024, {w.e1.credit_code: {"co2_combustion_t": 80.0},
-                                w.e3.credit_code: {"co2_combustion_t": 120.0},
-                                w.e2.credit_code: {"co2_combustion_t": 400.0}})
+    make_run(
+        w.province,
+        2024,
+        {
+            w.e1.credit_code: {"co2_combustion_t": 80.0},
+            w.e3.credit_code: {"co2_combustion_t": 120.0},
+            w.e2.credit_code: {"co2_combustion_t": 400.0},
+        },
+    )
     add_economic(w.e2, 2024, 100)
     province = grade_year(actor=None, year=2024)  # no region: the broadest official run
-    assert province.region == w.province and EfficiencyRun.objects.filter(year=2024, current=True).count() == 2
+    assert (
+        province.region == w.province and EfficiencyRun.objects.filter(year=2024, current=True).count() == 2
+    )
     assert queries.counting_runs(2024) == [province]
     # Province-wide C30: (80 + 120 + 400) / 300 = 2.0; E1 K = 0.4 → grade 1.
     mine = queries.results(membership_of(w.gov_a), 2024)
@@ -166,7 +192,9 @@ def test_end_to_end_from_reported_activity(world, factor_sets):
     from tests.accounting.conftest import TOTAL_T, add_records
 
     add_records(world.e1)
-    add_records(world.e1, [("2024-03", "electricity_green_self", 100.0, "MWh"), ("2024-03", "limestone", 10.0, "t")])
+    add_records(
+        world.e1, [("2024-03", "electricity_green_self", 100.0, "MWh"), ("2024-03", "limestone", 10.0, "t")]
+    )
     calculate(actor=world.gov_a, region=world.city_a, year=2024, factor_set=factor_sets["CN-DEFAULT-2024"])
     add_economic(world.e1, 2024, 500)
     run = grade_year(actor=world.gov_a, year=2024, region=world.county_a)

@@ -46,7 +46,9 @@ def test_chinese_headers_in_gbk_are_imported(world):
 
 
 def test_english_headers_xlsx_and_full_width_numbers(world):
-    data = xlsx_bytes([EN, [world.e1.credit_code, 2023, "１２３.４", None], [world.e2.credit_code, "2023年", 77, 300]])
+    data = xlsx_bytes(
+        [EN, [world.e1.credit_code, 2023, "１２３.４", None], [world.e2.credit_code, "2023年", 77, 300]]
+    )
     result = run(data)
     assert result.ok and result.created == 2 and result.source_format == "xlsx"
     assert EconomicRecord.objects.get(enterprise=world.e1, year=2023).value_added_10k_cny == Decimal("123.4")
@@ -54,7 +56,9 @@ def test_english_headers_xlsx_and_full_width_numbers(world):
 
 
 def test_negative_and_zero_value_added_are_stored_as_reported(world):
-    result = run(csv_bytes([EN, [world.e1.credit_code, "2024", "-20", ""], [world.e2.credit_code, "2024", "0", ""]]))
+    result = run(
+        csv_bytes([EN, [world.e1.credit_code, "2024", "-20", ""], [world.e2.credit_code, "2024", "0", ""]])
+    )
     assert result.ok and result.created == 2
 
 
@@ -117,7 +121,9 @@ def test_changed_figures_become_a_new_version_and_history_is_kept(world):
     first = run(csv_bytes([EN, [world.e1.credit_code, "2024", "100", ""]]))
     same = run(csv_bytes([EN, [world.e1.credit_code, "2024", "100.0000", ""]]))
     assert same.ok and same.unchanged == 1 and same.created == 0
-    changed = run(csv_bytes([EN, [world.e1.credit_code, "2024", "110", ""]]), reason="revised by the statistics office")
+    changed = run(
+        csv_bytes([EN, [world.e1.credit_code, "2024", "110", ""]]), reason="revised by the statistics office"
+    )
     assert changed.corrected == 1
     versions = list(EconomicRecord.objects.filter(enterprise=world.e1, year=2024).order_by("version"))
     assert [(v.version, v.current, v.value_added_10k_cny) for v in versions] == [

@@ -18,8 +18,13 @@ def qr_url(enterprise):
     return reverse("efficiency:card-qr", args=[enterprise.credit_code])
 
 
-REGIONAL = ["efficiency:index", "efficiency:movers", "efficiency:diagnosis", "efficiency:export-csv",
-            "efficiency:export-xlsx"]
+REGIONAL = [
+    "efficiency:index",
+    "efficiency:movers",
+    "efficiency:diagnosis",
+    "efficiency:export-csv",
+    "efficiency:export-xlsx",
+]
 
 
 def test_enterprise_staff_see_their_card(client_for, graded):
@@ -106,7 +111,11 @@ def test_export_is_neutralised_scoped_and_audited(client_for, graded):
 def test_export_neutralises_a_formula_name(client_for, graded):
     graded.e4.name = "=cmd|' /C calc'!A0"
     graded.e4.save()
-    text = client_for(graded.admin).get(reverse("efficiency:export-csv"), {"year": 2024}).content.decode("utf-8-sig")
+    text = (
+        client_for(graded.admin)
+        .get(reverse("efficiency:export-csv"), {"year": 2024})
+        .content.decode("utf-8-sig")
+    )
     assert "'=cmd|" in text
 
 
@@ -129,7 +138,11 @@ def test_region_filter_outside_the_scope_is_404(client_for, graded, name):
 
 
 def test_region_b_sees_nothing_of_region_a(client_for, graded):
-    text = client_for(graded.gov_b).get(reverse("efficiency:export-csv"), {"year": 2024}).content.decode("utf-8-sig")
+    text = (
+        client_for(graded.gov_b)
+        .get(reverse("efficiency:export-csv"), {"year": 2024})
+        .content.decode("utf-8-sig")
+    )
     assert graded.e1.credit_code not in text and len(text.splitlines()) == 1
 
 
@@ -153,7 +166,9 @@ def test_grading_beyond_ones_region_is_refused(client_for, world):
 
 @pytest.mark.parametrize("who", ["e1_staff", "verifier_e1"])
 def test_grading_is_404_for_those_who_may_not(client_for, world, who):
-    assert client_for(getattr(world, who)).post(reverse("efficiency:grade"), {"year": 2024}).status_code == 404
+    assert (
+        client_for(getattr(world, who)).post(reverse("efficiency:grade"), {"year": 2024}).status_code == 404
+    )
 
 
 def test_pages_need_login(client, graded):

@@ -52,11 +52,20 @@ def test_the_card_token_verifies_on_the_public_page(client, graded):
 def test_a_tampered_token_is_not_genuine(client, graded):
     token = codes.issue(claim(graded.e1))
     payload, signature = token.split(".")
-    forged_payload = base64.urlsafe_b64encode(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).replace(b"|2|", b"|1|")
-    ).rstrip(b"=").decode()
-    for bad in (f"{forged_payload}.{signature}", token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), "nonsense",
-                "a.b.c", f"{payload}."):
+    forged_payload = (
+        base64.urlsafe_b64encode(
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).replace(b"|2|", b"|1|")
+        )
+        .rstrip(b"=")
+        .decode()
+    )
+    for bad in (
+        f"{forged_payload}.{signature}",
+        token[:-2] + ("AA" if token[-2:] != "AA" else "BB"),
+        "nonsense",
+        "a.b.c",
+        f"{payload}.",
+    ):
         response = client.get(verify_url(bad))
         assert response.status_code == 200 and 'data-verdict="not_genuine"' in response.text, bad
         assert graded.e1.credit_code not in response.text
@@ -97,8 +106,12 @@ def test_a_regraded_period_is_flagged_as_superseded(client, graded):
 
     token = codes.issue(claim(graded.e1))  # grade 2, as graded
     assert "data-superseded" not in client.get(verify_url(token)).text
-    import_economic(csv_bytes([["credit_code", "year", "value_added_10k_cny"], [graded.e1.credit_code, "2024", "50"]]),
-                    actor=None, membership=None, door="cli")
+    import_economic(
+        csv_bytes([["credit_code", "year", "value_added_10k_cny"], [graded.e1.credit_code, "2024", "50"]]),
+        actor=None,
+        membership=None,
+        door="cli",
+    )
     grade_year(actor=None, year=2024)  # E1 is now grade 3
     response = client.get(verify_url(token))
     assert 'data-verdict="valid"' in response.text and 'data-superseded="1"' in response.text

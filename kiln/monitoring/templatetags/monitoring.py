@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from django import template
-from django.utils.translation import gettext as _
+from django.utils.dates import MONTHS_AP
 
 register = template.Library()
 DASH = "—"
@@ -78,6 +78,4 @@ def has_portal(membership) -> bool:
 
 @register.simple_tag
 def month_name(month):
-    names = [_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("May"), _("Jun"), _("Jul"), _("Aug"), _("Sep"), _("Oct"),
-             _("Nov"), _("Dec")]
-    return names[int(month) - 1]
+    return str(MONTHS_AP[int(month)]).rstrip(".")

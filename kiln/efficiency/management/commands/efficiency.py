@@ -8,6 +8,7 @@ per enterprise of ``--region`` (default: all). Exits 1 when there is no official
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         )
         if area is not None:
             results = results.filter(enterprise__region__path__startswith=area.path)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "credit_code": r.enterprise.credit_code,
                 "name": r.enterprise.name,

@@ -18,6 +18,10 @@
 
   function isDark() { return document.body.classList.contains("screen"); }
 
+  /* Colours too dark to read on the big screen's night-blue background, and their stand-ins. */
+  var NIGHT = { "#44403c": "#a8a29e", "#1d2430": "#cfe0ff" };
+  function colour(c) { return isDark() && NIGHT[c] ? NIGHT[c] : c; }
+
   function number(value, digits) {
     if (value === null || value === undefined || isNaN(value)) { return "—"; }
     return Number(value).toLocaleString(locale, { maximumFractionDigits: digits === undefined ? 1 : digits });
@@ -58,8 +62,22 @@
         textStyle: { color: p.text, fontFamily: FONT },
         valueFormatter: function (v) { return number(v) + (unit ? " " + unit : ""); }
       },
-      legend: { type: "scroll", top: 0, textStyle: { color: p.muted }, itemWidth: 14, itemHeight: 10 }
+      legend: { type: "plain", top: 0, left: 0, textStyle: { color: p.muted }, itemWidth: 14, itemHeight: 10,
+                itemGap: 12 }
     };
+  }
+
+  /* How many lines a plain legend of these names takes in a chart this wide (ECharts does not say). */
+  function legendRows(names, width) {
+    var line = 0, rows = 1;
+    names.forEach(function (name) {
+      var text = 0;
+      for (var i = 0; i < name.length; i++) { text += name.charCodeAt(i) > 0x2e80 ? 12.5 : 6.8; }
+      var item = 14 + 5 + text + 12;
+      if (line + item > width && line > 0) { rows += 1; line = 0; }
+      line += item;
+    });
+    return rows;
   }
 
   function valueAxis(unit, position) {
@@ -72,7 +90,7 @@
     };
   }
 
-  function barsOption(spec) {
+  function barsOption(spec, width) {
     var p = palette();
     var option = common(spec.unit);
     var twoAxes = spec.series.some(function (s) { return s.yAxis === 1; });
@@ -88,17 +106,19 @@
       });
       return lines.join("<br>");
     };
-    option.grid = { left: 8, right: twoAxes ? 8 : 16, top: 44, bottom: 8, containLabel: true };
+    var names = spec.series
+      .filter(function (s) { return s.type !== "band-low" && s.type !== "band-high"; })
+      .map(function (s) { return s.name; });
+    option.grid = { left: 8, right: twoAxes ? 8 : 16, top: 36 + legendRows(names, width) * 21, bottom: 8,
+                    containLabel: true };
     option.xAxis = {
       type: "category", data: spec.categories,
       axisLine: { lineStyle: { color: p.line } }, axisTick: { show: false }, axisLabel: { color: p.muted }
     };
     option.yAxis = twoAxes ? [valueAxis(spec.unit), valueAxis(spec.unit2, "right")] : valueAxis(spec.unit);
-    option.legend.data = spec.series
-      .filter(function (s) { return s.type !== "band-low" && s.type !== "band-high"; })
-      .map(function (s) { return s.name; });
+    option.legend.data = names;
     option.series = spec.series.map(function (s, i) {
-      var out = { name: s.name, data: s.data, yAxisIndex: s.yAxis || 0, itemStyle: { color: s.color } };
+      var out = { name: s.name, data: s.data, yAxisIndex: s.yAxis || 0, itemStyle: { color: colour(s.color) } };
       if (s.type === "band-low" || s.type === "band-high") {
         out.type = "line";
         out.stack = "band";
@@ -118,7 +138,7 @@
         out.smooth = 0.25;
         out.symbolSize = 6;
         out.connectNulls = false;
-        out.lineStyle = { color: s.color, width: s.width || 2, type: s.dashed ? "dashed" : "solid" };
+        out.lineStyle = { color: colour(s.color), width: s.width || 2, type: s.dashed ? "dashed" : "solid" };
         out.z = 3;
       }
       if (i === 0 && spec.highlight !== null && spec.highlight !== undefined && spec.categories[spec.highlight]) {
@@ -153,27 +173,32 @@
     option.series = spec.series.map(function (s) {
       return {
         name: s.name, type: "bar", data: s.data, barMaxWidth: 18,
-        itemStyle: { color: s.color, borderRadius: [0, 3, 3, 0] },
+        itemStyle: { color: colour(s.color), borderRadius: [0, 3, 3, 0] },
         label: { show: true, position: "right", color: p.muted, formatter: function (it) { return compact(it.value); } }
       };
     });
     return option;
   }
 
-  function donutOption(spec) {
+  function donutOption(spec, width) {
     var p = palette();
     var option = common(spec.unit);
+    var rows = legendRows(spec.data.map(function (d) { return d.name; }), width);
     option.tooltip.trigger = "item";
     option.tooltip.valueFormatter = undefined;
     option.tooltip.formatter = function (it) {
       return it.marker + it.name + "<br><b>" + number(it.value) + "</b> " + spec.unit + " (" + it.percent + "%)";
     };
-    option.legend = { type: "scroll", bottom: 0, textStyle: { color: p.muted }, itemWidth: 12, itemHeight: 10 };
+    option.legend = { type: "plain", bottom: 0, left: "center", textStyle: { color: p.muted }, itemWidth: 12,
+                      itemHeight: 10, itemGap: 10 };
+    var legendHeight = rows * 20;
     option.series = [{
-      type: "pie", radius: ["46%", "70%"], center: ["50%", "45%"], avoidLabelOverlap: true,
+      type: "pie", radius: ["42%", "64%"], center: ["50%", "50%"],
+      top: 0, bottom: legendHeight, avoidLabelOverlap: true, minShowLabelAngle: 6, percentPrecision: 1,
       itemStyle: { borderColor: isDark() ? "#0c1830" : "#fff", borderWidth: 2 },
-      label: { color: p.text, formatter: "{d}%" },
-      data: spec.data.map(function (d) { return { name: d.name, value: d.value, itemStyle: { color: d.color } }; })
+      label: { color: p.text, formatter: "{d}%", fontSize: 12, overflow: "none" },
+      labelLine: { length: 8, length2: 6 },
+      data: spec.data.map(function (d) { return { name: d.name, value: d.value, itemStyle: { color: colour(d.color) } }; })
     }];
     return option;
   }
@@ -189,14 +214,16 @@
     option.tooltip.formatter = function (it) {
       return (labels[it.name] || it.name) + "<br><b>" + number(it.value) + "</b> " + spec.unit;
     };
+    var top = Math.max.apply(null, values.concat([1]));
     option.visualMap = {
-      min: Math.min.apply(null, values.concat([0])), max: Math.max.apply(null, values.concat([1])),
-      left: 8, bottom: 8, calculable: true, text: [compact(Math.max.apply(null, values.concat([1]))), ""],
-      textStyle: { color: p.muted },
+      min: 0, max: top, left: 8, bottom: 8, calculable: false, itemHeight: 110, itemWidth: 12,
+      text: [compact(top) + " " + spec.unit, "0"], textGap: 6,
+      textStyle: { color: p.muted, fontSize: 11 },
       inRange: { color: isDark() ? ["#12325c", "#2f6db5", "#f0a35e", "#f25c3b"] : ["#fdf0e6", "#f6b38a", "#e0703f", "#a33312"] }
     };
     option.series = [{
       type: "map", map: spec.map, nameProperty: "code", roam: false, selectedMode: false,
+      showLegendSymbol: false, aspectScale: 0.87, layoutCenter: ["55%", "50%"], layoutSize: "92%",
       label: {
         show: true, color: isDark() ? "#eaf2ff" : "#1d2430", fontSize: 12,
         formatter: function (it) { return labels[it.name] || it.name; }
@@ -224,7 +251,7 @@
     if (!build) { return; }
     var render = function () {
       var chart = echarts.init(el, isDark() ? "dark" : null, { renderer: "canvas" });
-      chart.setOption(build(spec));
+      chart.setOption(build(spec, el.clientWidth || 400));
       attachClicks(chart, spec);
       instances.push(chart);
     };

@@ -1,0 +1,5 @@
+import sys
+
+from bench.monitoring import main
+
+sys.exit(main())
