@@ -18,6 +18,11 @@ urlpatterns = [
     path("intake/", include("kiln.intake.urls")),
     path("factors/", include("kiln.factors.urls")),
     path("accounting/", include("kiln.accounting.urls")),
+    path("reports/", include("kiln.reports.urls")),
+    path("review/", include("kiln.review.urls")),
+    path("grid/", include("kiln.grid.urls")),
+    path("screening/", include("kiln.screening.urls")),
+    path("incidents/", include("kiln.incidents.urls")),
     path("monitoring/", include("kiln.monitoring.urls")),
     path("audit/", include("kiln.audit.urls")),
     # Public, no login: where a carbon-efficiency QR code leads (a bank checks the code is genuine).

@@ -269,6 +269,113 @@ ROUTES: dict[str, Route] = {
     ),
     "accounting:calculate": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
     "accounting:compare": Route(E(404), note="no runs to compare"),
+    # metered electricity (grid company feeds; readers see their region's enterprises)
+    "grid:index": Route(ONLY({"admin": 200}), note="grid maintainers and platform-wide roles; no such persona here"),
+    "grid:batch-detail": Route(
+        E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; the app's own tests cover scoping"
+    ),
+    "grid:enterprise": Route(ONLY({"gov_a": 200, "e1_staff": 200, "admin": 200}), kwargs=E1_CODE),
+    # screening (government and platform-wide roles; enterprises see their own findings)
+    "screening:dashboard": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "screening:run": Route(
+        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post", data=lambda w: {"year": "2025"},
+        note="screens the persona's region (nothing reported here) and shows the run",
+    ),
+    "screening:run-detail": Route(
+        E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; the app's own tests cover scoping"
+    ),
+    "screening:queue": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "screening:bulk": Route(
+        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
+        data=lambda w: {"action": "assign", "ids": str(MISSING)}, note="no such finding: nothing moves",
+    ),
+    "screening:finding": Route(
+        E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/screening cover scoping"
+    ),
+    "screening:act": Route(
+        E(404), kwargs=lambda w: {"pk": MISSING, "action": "answer"}, method="post",
+        note="no such object: 404 whoever asks; tests/screening cover scoping",
+    ),
+    "screening:mine": Route(E(404, e1_staff=302, e2_staff=302), note="enterprise staff: to their own page"),
+    "screening:enterprise": Route(ONLY({"gov_a": 200, "e1_staff": 200, "admin": 200}), kwargs=E1_CODE),
+    "screening:overview": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "screening:rules": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "screening:rule-new": Route(ONLY({"admin": 200}), note="manage_rules"),
+    "screening:rule": Route(
+        ONLY({"gov_a": 200, "gov_b": 200, "admin": 200}), kwargs=lambda w: {"rule_id": "KLN-JUMP-002"}
+    ),
+    "screening:rule-edit": Route(ONLY({"admin": 200}), kwargs=lambda w: {"rule_id": "KLN-JUMP-002"}),
+    "screening:anomalies": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    # incidents (government and platform-wide roles)
+    "incidents:board": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "incidents:new": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "incidents:detail": Route(
+        E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/incidents cover scoping"
+    ),
+    "incidents:act": Route(
+        E(404), kwargs=lambda w: {"pk": MISSING, "what": "note"}, method="post",
+        note="no such object: 404 whoever asks; tests/incidents cover scoping",
+    ),
+    "incidents:report": Route(E(404), kwargs=MISSING_PK, note="no such object"),
+    "incidents:report-md": Route(E(404), kwargs=MISSING_PK, note="no such object"),
+    "incidents:playbooks": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "incidents:playbook-edit": Route(ONLY({"admin": 200}), kwargs=lambda w: {"kind": "client_crisis"}),
+    "incidents:notifications": Route(ANY_SIGNED_IN, note="one's own notifications"),
+    "incidents:notifications-read": Route(E(302), method="post"),
+    # emission reports (anyone with view_registry lists what it sees; templates: platform admin; jobs: reviewers)
+    "reports:index": Route(ANY_SIGNED_IN, note="lists only the enterprises the persona sees"),
+    "reports:download": Route(
+        ONLY({"gov_a": 302, "e1_staff": 302, "admin": 302}),
+        kwargs=lambda w: {"credit_code": w.e1.credit_code, "period": "2024", "fmt": "pdf"},
+        note="E1 in scope but no official run: back to the list with the message; outsiders 404",
+    ),
+    "reports:templates": Route(ONLY({"admin": 200})),
+    "reports:activate": Route(ONLY({"admin": 302}), method="post", note="no format: refused with a message"),
+    "reports:template-source": Route(E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks"),
+    "reports:default-source": Route(ONLY({"admin": 200}), kwargs=lambda w: {"fmt": "pdf"}),
+    "reports:jobs": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "reports:job": Route(E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/reports cover scoping"),
+    "reports:job-download": Route(E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks"),
+    # supervision: submissions (enterprise), review queue (government), verification, sampling, deadlines
+    "review:index": Route(E(302), note="to the persona's own part: submissions, queue or verification"),
+    "review:submissions": Route(ONLY({"e1_staff": 200, "e2_staff": 200})),
+    "review:open": Route(ONLY({"e1_staff": 302, "e2_staff": 302}), method="post", note="no period: a message"),
+    "review:queue": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "review:bulk": Route(ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
+                         note="no action chosen: a message"),
+    "review:detail": Route(E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/review cover scoping"),
+    "review:transition": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:self-check": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:acknowledge": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:request-information": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:request-extension": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:reassign": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:submission-report": Route(E(404), kwargs=lambda w: {"pk": MISSING, "fmt": "pdf"}, note="no such object"),
+    "review:answer-information": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:decide-extension": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:respond": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:verification": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200, "verifier_e1": 200,
+                                       "verifier_unassigned": 200}), note="a body sees only its own assignments"),
+    "review:assign-verifier": Route(ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
+                                    note="empty form: a message"),
+    "review:add-engagement": Route(ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
+                                   note="empty form: a message"),
+    "review:assignment": Route(E(404), kwargs=MISSING_PK, note="no such object; tests/review cover scoping"),
+    "review:add-finding": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:conclude": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:withdraw-assignment": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:proofs": Route(E(404), kwargs=MISSING_PK, note="no such object"),
+    "review:verification-report": Route(E(404), kwargs=MISSING_PK, note="no such object"),
+    "review:sampling": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "review:sampling-draw": Route(ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
+                                  note="empty form: a message"),
+    "review:draw": Route(E(404), kwargs=MISSING_PK, note="no such object"),
+    "review:redraw": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:sampling-result": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
+    "review:overdue": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "review:deadlines": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
+    "review:notifications": Route(ANY_SIGNED_IN, note="one's own notifications"),
+    "review:notifications-read": Route(E(302), method="post"),
 }
 
 # --- API operations, keyed "METHOD /path" as in the OpenAPI schema -------------------------------------
@@ -340,6 +447,40 @@ API_ROUTES: dict[str, Route] = {
     ),
     "POST /api/v1/accounting/runs/{run_id}/promote": Route(
         E(400, anon=401), kwargs=lambda w: {"run_id": MISSING}
+    ),
+    "POST /api/v1/grid/readings": Route(E(400, anon=401), note="empty body: refused before anything else"),
+    "GET /api/v1/grid/batches/{batch_id}": Route(E(404, anon=401), kwargs=lambda w: {"batch_id": MISSING}),
+    "GET /api/v1/grid/enterprises/{credit_code}/monthly": Route(
+        E(404, anon=401, gov_a=200, e1_staff=200, admin=200), kwargs=E1_CODE
+    ),
+    "GET /api/v1/screening/findings": Route(E(200, anon=401), note="lists only what the persona may see"),
+    "GET /api/v1/screening/findings/{finding_id}": Route(
+        E(404, anon=401), kwargs=lambda w: {"finding_id": MISSING}
+    ),
+    "POST /api/v1/screening/findings/{finding_id}/transitions": Route(
+        E(400, anon=401), kwargs=lambda w: {"finding_id": MISSING}, note="empty body: refused before anything else"
+    ),
+    "GET /api/v1/screening/rules": Route(E(404, anon=401, gov_a=200, gov_b=200, admin=200)),
+    "GET /api/v1/screening/warnings": Route(E(404, anon=401, gov_a=200, gov_b=200, admin=200)),
+    "POST /api/v1/screening/runs": Route(E(400, anon=401), note="empty body: refused before anything else"),
+    "GET /api/v1/incidents": Route(E(200, anon=401), note="lists only what the persona may see"),
+    "GET /api/v1/incidents/{incident_id}": Route(E(404, anon=401), kwargs=lambda w: {"incident_id": MISSING}),
+    "GET /api/v1/reports/{credit_code}/{period}": Route(
+        E(404, anon=401, gov_a=422, e1_staff=422, admin=422),
+        kwargs=lambda w: {"credit_code": w.e1.credit_code, "period": "2024"}, note="in scope: no official run yet",
+    ),
+    "GET /api/v1/review/submissions": Route(E(200, anon=401), note="lists only what the persona may see"),
+    "GET /api/v1/review/submissions/{submission_id}": Route(
+        E(404, anon=401), kwargs=lambda w: {"submission_id": MISSING}
+    ),
+    "GET /api/v1/review/submissions/{submission_id}/versions": Route(
+        E(404, anon=401), kwargs=lambda w: {"submission_id": MISSING}
+    ),
+    "GET /api/v1/review/submissions/{submission_id}/diff": Route(
+        E(404, anon=401), kwargs=lambda w: {"submission_id": MISSING}, query={"old": 1, "new": 2}
+    ),
+    "POST /api/v1/review/submissions/{submission_id}/transitions": Route(
+        E(400, anon=401), kwargs=lambda w: {"submission_id": MISSING}, note="empty body: refused before anything else"
     ),
 }
 

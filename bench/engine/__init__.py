@@ -49,7 +49,10 @@ def _synthetic(enterprises: int, years: int) -> tuple[Path, Path]:
         activity, places = synthetic.generate(enterprises=enterprises, years=years)
         activity.write_parquet(data)
         places.write_parquet(mapping)
-        print(f"generated {activity.height:,} synthetic rows in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"generated {activity.height:,} synthetic rows in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     return data, mapping
 
 
@@ -86,11 +89,14 @@ def _national() -> tuple[Path, Path, dict] | None:
         activity.write_parquet(data)
         enterprises = pl.read_csv(source.parent / "enterprises.csv", infer_schema=False)
         enterprises.select(
-            "credit_code", "region_code", pl.col("region_code").str.slice(0, 4).add("00").alias("city_code"),
+            "credit_code",
+            "region_code",
+            pl.col("region_code").str.slice(0, 4).add("00").alias("city_code"),
             "industry_code",
         ).write_parquet(mapping)
-        info_path.write_text(json.dumps({"source": str(source), "dropped_rows_by_code": dropped,
-                                         "rows": activity.height}))
+        info_path.write_text(
+            json.dumps({"source": str(source), "dropped_rows_by_code": dropped, "rows": activity.height})
+        )
     return data, mapping, json.loads(info_path.read_text())
 
 
@@ -140,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         national = _national()
         if national:
             datasets.append(("national", *national))
-    pipelines = ["polars", *([] if args.skip_text else ["polars-text"]), *([] if args.skip_pandas else ["pandas"])]
+    pipelines = [
+        "polars",
+        *([] if args.skip_text else ["polars-text"]),
+        *([] if args.skip_pandas else ["pandas"]),
+    ]
 
     rows = []
     for name, data, mapping, info in datasets:
@@ -155,8 +165,10 @@ def main(argv: list[str] | None = None) -> int:
                 row["dropped_rows_by_code"] = info.get("dropped_rows_by_code")
             rows.append(row)
 
-    header = f"{'dataset':<10}{'pipeline':<13}{'rows':>11}{'cold s':>9}{'warm s':>9}{'cpu s':>8}{'peak GiB':>10}" \
-             f"{'input GiB':>10}{'× pandas':>10}"
+    header = (
+        f"{'dataset':<10}{'pipeline':<13}{'rows':>11}{'cold s':>9}{'warm s':>9}{'cpu s':>8}{'peak GiB':>10}"
+        f"{'input GiB':>10}{'× pandas':>10}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -164,20 +176,30 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['dataset']:<10}{r['pipeline']:<13} FAILED: {' / '.join(r['error'])}")
             continue
         speed = f"{r['speedup_vs_pandas']:.1f}" if r["speedup_vs_pandas"] else "-"
-        print(f"{r['dataset']:<10}{r['pipeline']:<13}{r['rows']:>11,}{r['cold_wall_s']:>9.3f}{r['warm_wall_s']:>9.3f}"
-              f"{r['warm_cpu_s']:>8.2f}{r['peak_rss_gib']:>10.2f}{r['input_rss_gib']:>10.2f}{speed:>10}")
+        print(
+            f"{r['dataset']:<10}{r['pipeline']:<13}{r['rows']:>11,}{r['cold_wall_s']:>9.3f}{r['warm_wall_s']:>9.3f}"
+            f"{r['warm_cpu_s']:>8.2f}{r['peak_rss_gib']:>10.2f}{r['input_rss_gib']:>10.2f}{speed:>10}"
+        )
     for r in rows:  # the pipelines must agree before their speeds mean anything
         if "error" not in r:
-            print(f"  {r['dataset']}/{r['pipeline']}: total {r['summary']['co2_total_t']:,.1f} tCO2, "
-                  f"{r['summary']['tce_total']:,.1f} tce, {r['summary']['rows']:,} result rows")
+            print(
+                f"  {r['dataset']}/{r['pipeline']}: total {r['summary']['co2_total_t']:,.1f} tCO2, "
+                f"{r['summary']['tce_total']:,.1f} tce, {r['summary']['rows']:,} result rows"
+            )
     load = os.getloadavg()
-    print(f"targets: ≤ {TARGETS['wall_s']} s, ≤ {TARGETS['peak_gib']} GiB, ≥ {TARGETS['speedup_vs_pandas']}× pandas; "
-          f"{os.cpu_count()} CPUs, load average now {load[0]:.2f}")
+    print(
+        f"targets: ≤ {TARGETS['wall_s']} s, ≤ {TARGETS['peak_gib']} GiB, ≥ {TARGETS['speedup_vs_pandas']}× pandas; "
+        f"{os.cpu_count()} CPUs, load average now {load[0]:.2f}"
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "engine",
         "targets": TARGETS,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "load_average_at_end": load,
         "results": rows,
     }

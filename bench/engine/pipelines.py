@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from kiln.engine import factorset
+from kiln.engine import factorset, units
 from kiln.engine import items as catalogue
-from kiln.engine import units
 from kiln.engine.aggregate import aggregate
 from kiln.engine.emissions import FORMULA_INPUTS, compute, emission_factor, energy_factor
 
@@ -48,18 +47,24 @@ def _small_tables(factors: pl.DataFrame, items: list[str], years: list[int]):
     """Defaults per (item, year) with every formula input, as a pandas frame (tiny)."""
     codes = [i for i in items if i in catalogue.ITEMS]
     bases = sorted({catalogue.ITEMS[c].parameter_item for c in codes})
-    resolved = factorset.resolve(factors, bases, years, GRID).with_columns(pl.lit(None, dtype=pl.Float64)
-                                                                           .alias("anode_effect_minutes"))
-    table = pl.DataFrame({
-        "item": codes,
-        "param_item": [catalogue.ITEMS[c].parameter_item for c in codes],
-        "formula": [catalogue.ITEMS[c].formula for c in codes],
-        "sign": [float(catalogue.ITEMS[c].sign) for c in codes],
-        "category": [catalogue.ITEMS[c].source_category for c in codes],
-        "energy_type": [catalogue.ITEMS[c].energy_type or "none" for c in codes],
-    }).join(resolved.rename({"item": "param_item"}), on="param_item", how="left")
-    table = table.with_columns(ef=emission_factor(pl.col("formula")), tce=energy_factor(pl.col("formula")),
-                               ef_pfc=emission_factor(pl.lit("al_pfc")))
+    resolved = factorset.resolve(factors, bases, years, GRID).with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("anode_effect_minutes")
+    )
+    table = pl.DataFrame(
+        {
+            "item": codes,
+            "param_item": [catalogue.ITEMS[c].parameter_item for c in codes],
+            "formula": [catalogue.ITEMS[c].formula for c in codes],
+            "sign": [float(catalogue.ITEMS[c].sign) for c in codes],
+            "category": [catalogue.ITEMS[c].source_category for c in codes],
+            "energy_type": [catalogue.ITEMS[c].energy_type or "none" for c in codes],
+        }
+    ).join(resolved.rename({"item": "param_item"}), on="param_item", how="left")
+    table = table.with_columns(
+        ef=emission_factor(pl.col("formula")),
+        tce=energy_factor(pl.col("formula")),
+        ef_pfc=emission_factor(pl.lit("al_pfc")),
+    )
     frame = table.to_pandas()
     for column in ("item", "param_item", "formula", "category", "energy_type"):
         frame[column] = frame[column].astype("category")
@@ -79,8 +84,12 @@ def pandas_pipeline(activity, mapping, factors: pl.DataFrame) -> dict:  # noqa: 
 
     # Unit multipliers for the (item or parameter, unit) pairs that occur.
     pairs = df[["item", "unit"]].drop_duplicates()
-    pairs = pairs.assign(conv=[units.factor(u, catalogue.canonical_unit(i) or "") for i, u in
-                               zip(pairs["item"], pairs["unit"], strict=True)])
+    pairs = pairs.assign(
+        conv=[
+            units.factor(u, catalogue.canonical_unit(i) or "")
+            for i, u in zip(pairs["item"], pairs["unit"], strict=True)
+        ]
+    )
     year_of = {x: int(x[:4]) for x in periods}
 
     q = q.merge(pairs, on=["item", "unit"], how="left")
@@ -128,21 +137,31 @@ def pandas_pipeline(activity, mapping, factors: pl.DataFrame) -> dict:  # noqa: 
         return q[name] if name in q.columns else pd.Series(np.nan, index=q.index)
 
     fuel = f.isin(["combustion", "biomass"])
-    conditions = [fuel, f.isin(["electricity", "heat"]), f == "clinker", f == "carbonate", f == "al_anode",
-                  f == "steel", f == "recovery"]
+    conditions = [
+        fuel,
+        f.isin(["electricity", "heat"]),
+        f == "clinker",
+        f == "carbonate",
+        f == "al_anode",
+        f == "steel",
+        f == "recovery",
+    ]
     choices = [
         col("ncv") * col("carbon_content") * col("oxidation_rate") * col("carbon_to_co2"),
         col("ef"),
-        (col("cao") - col("cao_noncarbonate")) * col("cao_to_co2") + (col("mgo") - col("mgo_noncarbonate"))
-        * col("mgo_to_co2"),
+        (col("cao") - col("cao_noncarbonate")) * col("cao_to_co2")
+        + (col("mgo") - col("mgo_noncarbonate")) * col("mgo_to_co2"),
         col("purity") * col("co2_per_carbonate"),
         col("anode_net_consumption") * (1 - col("anode_sulphur") - col("anode_ash")) * col("carbon_to_co2"),
         col("mass_carbon_content") * col("carbon_to_co2"),
         pd.Series(1.0, index=q.index),
     ]
     factor = np.select(conditions, choices, default=0.0)
-    energy = np.select([fuel, f.isin(["electricity", "heat"])], [col("ncv") / col("gj_per_tce"), col("tce_per_unit")],
-                       default=0.0)
+    energy = np.select(
+        [fuel, f.isin(["electricity", "heat"])],
+        [col("ncv") / col("gj_per_tce"), col("tce_per_unit")],
+        default=0.0,
+    )
     measured_any = np.zeros(len(q), dtype=bool)
     for formula, needed in FORMULA_INPUTS.items():
         used = [f"{n}__m" for n in needed if n in inputs]
@@ -156,20 +175,53 @@ def pandas_pipeline(activity, mapping, factors: pl.DataFrame) -> dict:  # noqa: 
     al = q[f == "al_anode"]
     if len(al):
         aem = col("anode_effect_minutes")[al.index]
-        pfc = np.where(aem.notna(), (col("cf4_slope")[al.index] * aem * col("gwp_cf4")[al.index]
-                                     + col("c2f6_ratio")[al.index] * col("cf4_slope")[al.index] * aem
-                                     * col("gwp_c2f6")[al.index]) / 1000.0, al["ef_pfc"])
+        pfc = np.where(
+            aem.notna(),
+            (
+                col("cf4_slope")[al.index] * aem * col("gwp_cf4")[al.index]
+                + col("c2f6_ratio")[al.index] * col("cf4_slope")[al.index] * aem * col("gwp_c2f6")[al.index]
+            )
+            / 1000.0,
+            al["ef_pfc"],
+        )
         extra = al.assign(co2_t=al["qc"] * pfc, energy_tce=0.0, energy_type="none", formula="al_pfc")
         q = pd.concat([q, extra], ignore_index=True)
 
-    results = q[["credit_code", "period", "item", "quantity", "unit", "year", "qc", "co2_t", "energy_tce",
-                 "category", "energy_type", "formula", "tier"]]
+    results = q[
+        [
+            "credit_code",
+            "period",
+            "item",
+            "quantity",
+            "unit",
+            "year",
+            "qc",
+            "co2_t",
+            "energy_tce",
+            "category",
+            "energy_type",
+            "formula",
+            "tier",
+        ]
+    ]
 
     # Aggregates.
-    co2 = results.pivot_table(index=["credit_code", "period"], columns="category", values="co2_t", aggfunc="sum",
-                              fill_value=0.0, observed=True)
-    tce = results.pivot_table(index=["credit_code", "period"], columns="energy_type", values="energy_tce",
-                              aggfunc="sum", fill_value=0.0, observed=True)
+    co2 = results.pivot_table(
+        index=["credit_code", "period"],
+        columns="category",
+        values="co2_t",
+        aggfunc="sum",
+        fill_value=0.0,
+        observed=True,
+    )
+    tce = results.pivot_table(
+        index=["credit_code", "period"],
+        columns="energy_type",
+        values="energy_tce",
+        aggfunc="sum",
+        fill_value=0.0,
+        observed=True,
+    )
     em = co2.add_prefix("co2_").join(tce.add_prefix("tce_"), how="outer").fillna(0.0).reset_index()
     co2_cols = [c for c in em.columns if c.startswith("co2_") and c not in ("co2_biomass", "co2_none")]
     tce_cols = [c for c in em.columns if c.startswith("tce_") and c != "tce_none"]
@@ -182,8 +234,11 @@ def pandas_pipeline(activity, mapping, factors: pl.DataFrame) -> dict:  # noqa: 
     emp = em.merge(places, on="credit_code", how="left")
     eyp = ey.merge(places, on="credit_code", how="left")
     out = {"results": results, "enterprise_month": em, "enterprise_year": ey}
-    for name, keys in (("industry", ["industry_code"]), ("county", ["region_code", "city_code"]),
-                       ("city", ["city_code"])):
+    for name, keys in (
+        ("industry", ["industry_code"]),
+        ("county", ["region_code", "city_code"]),
+        ("city", ["city_code"]),
+    ):
         month = emp.groupby([*keys, "period"], observed=True)
         out[f"{name}_month"] = month[values].sum().join(month.size().rename("n_enterprises")).reset_index()
         year = eyp.groupby([*keys, "year"], observed=True)

@@ -181,7 +181,7 @@ def child(backend: str, path: Path, enterprises: int) -> dict:
             "rows": result.rows, "stored": stored, "seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds, 3),
             "rows_per_second": round(result.rows / seconds), "phases": {k: round(v, 3) for k, v in phases.items()},
             "peak_mib": round(_peak_rss_mib(), 1), "peak_mib_before_import": round(rss_before, 1),
-            "enterprise_setup_seconds": round(setup_seconds, 3),
+            "enterprise_setup_seconds": round(setup_seconds, 3), "load_average": os.getloadavg()[0],
         }
     finally:
         if pg_name:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from kiln.accounting import queries, services
@@ -125,8 +125,8 @@ def calculate(request, body: CalculateIn):
             grid_series=body.grid_series, kind=kind,
         )
     except services.RunError as exc:
-        return 422, {"code": exc.code, "message": str(exc.message), "errors": exc.errors}
-    return 201, _run(run)
+        return Status(422, {"code": exc.code, "message": str(exc.message), "errors": exc.errors})
+    return Status(201, _run(run))
 
 
 @router.post("/runs/{run_id}/promote", response={200: RunOut, 422: ErrorOut})
@@ -136,6 +136,6 @@ def promote(request, run_id: int, body: PromoteIn):
     try:
         services.promote(run, actor=request.user, reason=body.reason)
     except services.RunError as exc:
-        return 422, {"code": exc.code, "message": str(exc.message)}
+        return Status(422, {"code": exc.code, "message": str(exc.message)})
     run.refresh_from_db()
-    return 200, _run(run)
+    return Status(200, _run(run))

@@ -14,7 +14,7 @@ class MembershipInline(admin.TabularInline):
 class KilnUserAdmin(UserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "display_name", "email", "is_active", "is_staff", "last_login"]
-    fieldsets = (*UserAdmin.fieldsets, ("Kiln", {"fields": ("display_name", "phone")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Kiln", {"fields": ("display_name", "phone")}))
 
     def has_delete_permission(self, request, obj=None):
         # Users are never removed (the audit log refers to them): delete is the soft delete at /accounts/users/.

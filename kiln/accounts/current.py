@@ -19,9 +19,8 @@ def memberships(user) -> list[Membership]:
 
 def current_membership(request) -> Membership | None:
     """The membership chosen in this session, falling back to the user's first active one."""
-    cached = getattr(request, "_kiln_membership", False)
-    if cached is not False:
-        return cached
+    if hasattr(request, "_kiln_membership"):
+        return request._kiln_membership
     held = memberships(request.user)
     chosen = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
     current = next((m for m in held if m.id == chosen), held[0] if held else None)

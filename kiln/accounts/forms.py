@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 from django.conf import settings
@@ -49,7 +51,7 @@ class OrganisationField(forms.CharField):
         return found
 
 
-def _role_choices(acting: Membership) -> list[tuple[str, str]]:
+def _role_choices(acting: Membership) -> list[tuple[str, Any]]:
     kinds = {"enterprise", "government", "third_party", "grid", "operator"}
     if not is_platform_manager(acting):
         kinds = {acting.organisation.kind}
@@ -58,6 +60,8 @@ def _role_choices(acting: Membership) -> list[tuple[str, str]]:
 
 
 class _OrganisationRoleMixin:
+    fields: dict[str, forms.Field]
+
     def _setup_org_role(self, acting: Membership) -> None:
         orgs = manageable_organisations(acting)
         if is_platform_manager(acting):

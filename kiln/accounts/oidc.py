@@ -51,7 +51,7 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             data = jwt.decode(
                 id_token,
                 key=candidates[0].key,
-                algorithms=[algorithm],
+                algorithms=[str(algorithm)],
                 audience=app.client_id,
                 issuer=config["issuer"],
                 leeway=LEEWAY_SECONDS,

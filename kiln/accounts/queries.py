@@ -7,12 +7,13 @@ managers) manages the users of its own organisation only.
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from typing_extensions import TypeIs
 
 from kiln.accounts.models import ApiToken, Membership, User
 from kiln.accounts.roles import Perm, Role
 
 
-def can_manage_users(membership: Membership | None) -> bool:
+def can_manage_users(membership: Membership | None) -> TypeIs[Membership]:
     return membership is not None and membership.active and membership.has_perm(Perm.MANAGE_USERS)
 
 

@@ -95,7 +95,7 @@ def assignable_roles(manager_role: str, org_kind: str) -> list[str]:
     Platform admins grant any role the organisation kind allows; other managers
     (enterprise managers) only the non-platform roles of their own kind of organisation.
     """
-    allowed = [r for r in Role if org_kind in ROLE_ORG_KINDS.get(r, frozenset())]
+    allowed: list[str] = [str(r) for r in Role if org_kind in ROLE_ORG_KINDS.get(r, frozenset())]
     if manager_role == Role.PLATFORM_ADMIN:
         return allowed
     return [r for r in allowed if r not in PLATFORM_WIDE_ROLES]

@@ -195,7 +195,7 @@ def membership_add(request, pk: int):
     else:
         for error_list in form.errors.values():
             for error in error_list:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect("user-detail", pk=user.pk)
 
 

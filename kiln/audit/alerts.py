@@ -69,7 +69,7 @@ def brute_force(
         .filter(n__gte=threshold * 2)
         .order_by("-n")
     )
-    alerts += [Alert("KLN-AUD-ALERT-002", r["ip"], r["n"], r["first"], r["last"]) for r in by_ip]
+    alerts += [Alert("KLN-AUD-ALERT-002", str(r["ip"]), r["n"], r["first"], r["last"]) for r in by_ip]
     return alerts
 
 

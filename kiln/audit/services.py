@@ -153,7 +153,9 @@ def _target_fields(target) -> tuple[str, str, str]:
 
 
 def _is_real_user(actor) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None)
+    return bool(
+        actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None)
+    )
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -210,7 +212,9 @@ def record(
 
 def ledger_available() -> bool:
     """The evidence ledger app is installed (it is optional to this module, not to the platform)."""
-    return apps.is_installed("kiln.ledger") and importlib.util.find_spec("kiln.ledger.services") is not None
+    return bool(
+        apps.is_installed("kiln.ledger") and importlib.util.find_spec("kiln.ledger.services") is not None
+    )
 
 
 def _anchor(event: AuditEvent) -> None:
@@ -241,16 +245,45 @@ class ChainReport:
         return not self.problems
 
 
-def verify_chain(*, limit_problems: int = 100) -> ChainReport:
-    """Recompute every event's hash and check each links to its predecessor."""
+def _anchors():
+    """(event id, hash) of every audit event the evidence ledger holds, in ledger order."""
+    from kiln.ledger.models import LedgerEntry  # type: ignore[import-not-found]
+
+    rows = (
+        LedgerEntry.objects.filter(kind="audit_event")
+        .order_by("index")
+        .values_list("reference", "payload")
+        .iterator(chunk_size=2000)
+    )
+    for reference, payload in rows:
+        yield int(reference), json.loads(payload)["data"]["hash"]
+
+
+def verify_chain(*, limit_problems: int = 100, check_ledger: bool = True) -> ChainReport:
+    """Recompute every event's hash, check each links to its predecessor and, when the evidence
+    ledger is installed, that each event's hash is the one anchored there (which catches a chain
+    rewritten from some point on, hashes and all)."""
     report = ChainReport()
     expected_prev = GENESIS_HASH
+    anchors = _anchors() if check_ledger and ledger_available() else iter(())
+    anchor = next(anchors, None)
+    anchoring_started = False
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         report.checked += 1
         if event.prev_hash != expected_prev:
             report.problems.append((event.pk, "broken link: previous event missing, reordered or altered"))
         if compute_hash(event) != event.hash:
             report.problems.append((event.pk, "hash mismatch: event altered"))
+        while anchor is not None and anchor[0] < event.pk:
+            report.problems.append((anchor[0], "anchored in the ledger but missing from the audit log"))
+            anchor = next(anchors, None)
+        if anchor is not None and anchor[0] == event.pk:
+            anchoring_started = True
+            if anchor[1] != event.hash:
+                report.problems.append((event.pk, "hash differs from the one anchored in the ledger"))
+            anchor = next(anchors, None)
+        elif anchoring_started:
+            report.problems.append((event.pk, "not anchored in the ledger"))
         expected_prev = event.hash
         if len(report.problems) >= limit_problems:
             break

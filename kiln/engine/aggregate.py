@@ -46,32 +46,46 @@ CO2_COLUMNS = [f"co2_{c}_t" for c in CATEGORIES]
 TCE_COLUMNS = [f"tce_{e}" for e in ENERGY]
 VALUE_COLUMNS = [*CO2_COLUMNS, "co2_total_t", *TCE_COLUMNS, "tce_total"]
 MAPPING_COLUMNS = ("credit_code", "region_code", "city_code", "industry_code")
-AGGREGATES = ("enterprise_month", "enterprise_year", "industry_month", "industry_year", "county_month",
-              "county_year", "city_month", "city_year")
+AGGREGATES = (
+    "enterprise_month",
+    "enterprise_year",
+    "industry_month",
+    "industry_year",
+    "county_month",
+    "county_year",
+    "city_month",
+    "city_year",
+)
 
 
 def enterprise_month(results: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """Per enterprise and month, split by source category and energy type, sorted by code and period.
 
     The enterprise-month cells form a dense grid (codes × months) as long as most enterprises
-    report most months; then the sums are one ``numpy.bincount`` per measure over the cell index,
-    which is several times faster than hashing every row (Polars has no scatter-add). Sparse or
-    unusual inputs take the Polars ``group_by`` path; both give the same frame.
+    report most months; then the sums are one ``numpy.bincount`` per measure over the cell index
+    (computed with Polars), several times faster than hashing every row (Polars has no
+    scatter-add). Sparse or unusual inputs take the Polars ``group_by`` path; both give the same
+    frame.
     """
     if isinstance(results, pl.LazyFrame):
         results = results.collect()
     dense = _dense_cells(results)
     if dense is None:
         return _enterprise_month_grouped(results)
-    cell, n_cells, codes, periods = dense
+    indexes, n_cells, codes, periods = dense
     n_periods = len(periods)
     n_cat, n_energy = len(SOURCE_CATEGORIES), len(ENERGY_TYPES)
-    cat = results.get_column("source_category").to_physical().to_numpy().astype(np.int64)
-    energy = results.get_column("energy_type").to_physical().to_numpy().astype(np.int64)
-    co2 = np.bincount(cell * n_cat + cat, weights=results.get_column("co2_t").to_numpy(), minlength=n_cells * n_cat)
-    tce = np.bincount(cell * n_energy + energy, weights=results.get_column("energy_tce").to_numpy(),
-                      minlength=n_cells * n_energy)
-    present = np.flatnonzero(np.bincount(cell, minlength=n_cells))
+    co2 = np.bincount(
+        indexes.get_column("c").to_numpy(),
+        weights=results.get_column("co2_t").to_numpy(),
+        minlength=n_cells * n_cat,
+    )
+    tce = np.bincount(
+        indexes.get_column("e").to_numpy(),
+        weights=results.get_column("energy_tce").to_numpy(),
+        minlength=n_cells * n_energy,
+    )
+    present = np.flatnonzero(np.bincount(indexes.get_column("cell").to_numpy(), minlength=n_cells))
     co2 = co2.reshape(n_cells, n_cat)[present]
     tce = tce.reshape(n_cells, n_energy)[present]
     code_index = pl.Series(present // n_periods, dtype=pl.UInt32)
@@ -79,37 +93,54 @@ def enterprise_month(results: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     columns = {
         "credit_code": codes.gather(code_index),
         "period": periods.gather(period_index),
-        "year": pl.Series([int(p[:4]) for p in periods.cast(pl.String).to_list()], dtype=pl.Int32).gather(period_index),
+        "year": pl.Series([int(p[:4]) for p in periods.cast(pl.String).to_list()], dtype=pl.Int32).gather(
+            period_index
+        ),
     }
     columns |= {f"co2_{c}_t": co2[:, SOURCE_CATEGORIES.index(c)] for c in CATEGORIES}
     columns |= {f"tce_{e}": tce[:, ENERGY_TYPES.index(e)] for e in ENERGY}
     return pl.DataFrame(columns).with_columns(_totals())
 
 
+def _rank_table(phys: list[int], values: list[str]) -> tuple[pl.Series, list[int]]:
+    """Lookup table physical code → rank of its value among the sorted values; and the sort order."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    rank = np.zeros(max(phys) + 1, dtype=np.int64)
+    rank[np.asarray(phys, dtype=np.int64)[order]] = np.arange(len(phys))
+    return pl.Series(rank), order
+
+
 def _dense_cells(results: pl.DataFrame):
-    """(cell index per row, number of cells, codes, periods) for the dense path, or None."""
+    """(index frame c/e/cell, number of cells, codes, periods) for the dense path, or None."""
     from kiln.engine.normalise import dictionary
 
     code_col, period_col = results.get_column("credit_code"), results.get_column("period")
-    if not isinstance(code_col.dtype, pl.Categorical | pl.Enum) or not isinstance(period_col.dtype,
-                                                                                 pl.Categorical | pl.Enum):
+    if not isinstance(code_col.dtype, pl.Categorical | pl.Enum) or not isinstance(
+        period_col.dtype, pl.Categorical | pl.Enum
+    ):
         return None
     code_phys, code_values, code_null = dictionary(code_col)
     period_phys, period_values, period_null = dictionary(period_col)
     n_cells = len(code_phys) * len(period_phys)
     if code_null or period_null or n_cells == 0 or n_cells * 16 > max(4 * results.height, 1 << 20):
         return None
-    code_order = np.argsort(np.array(code_values, dtype=object), kind="stable")
-    period_order = np.argsort(np.array(period_values, dtype=object), kind="stable")
-    code_rank = np.zeros(max(code_phys) + 1, dtype=np.int64)
-    code_rank[np.asarray(code_phys)[code_order]] = np.arange(len(code_phys))
-    period_rank = np.zeros(max(period_phys) + 1, dtype=np.int64)
-    period_rank[np.asarray(period_phys)[period_order]] = np.arange(len(period_phys))
-    cell = (code_rank[code_col.to_physical().to_numpy()] * len(period_phys)
-            + period_rank[period_col.to_physical().to_numpy()])
-    codes = pl.Series("credit_code", [code_values[i] for i in code_order], dtype=pl.String).cast(code_col.dtype)
-    periods = pl.Series("period", [period_values[i] for i in period_order], dtype=pl.String).cast(period_col.dtype)
-    return cell, n_cells, codes, periods
+    code_rank, code_order = _rank_table(code_phys, code_values)
+    period_rank, period_order = _rank_table(period_phys, period_values)
+    cell = pl.lit(code_rank).gather(pl.col("credit_code").to_physical()) * len(period_phys) + pl.lit(
+        period_rank
+    ).gather(pl.col("period").to_physical())
+    indexes = results.select(
+        cell.alias("cell"),
+        c=cell * len(SOURCE_CATEGORIES) + pl.col("source_category").to_physical().cast(pl.Int64),
+        e=cell * len(ENERGY_TYPES) + pl.col("energy_type").to_physical().cast(pl.Int64),
+    )
+    codes = pl.Series("credit_code", [code_values[i] for i in code_order], dtype=pl.String).cast(
+        code_col.dtype
+    )
+    periods = pl.Series("period", [period_values[i] for i in period_order], dtype=pl.String).cast(
+        period_col.dtype
+    )
+    return indexes, n_cells, codes, periods
 
 
 def _enterprise_month_grouped(results: pl.DataFrame) -> pl.DataFrame:
@@ -142,29 +173,43 @@ def _sum(frame: pl.LazyFrame, keys: list[str], count: pl.Expr) -> pl.LazyFrame:
 def _mapping(mapping: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
     missing = [c for c in MAPPING_COLUMNS if c not in mapping.columns]
     if missing:
-        raise EngineError(pl.DataFrame(
-            {"row": [None], "credit_code": [None], "period": [None], "item": [None],
-             "code": [str(ErrorCode.MISSING_COLUMN)], "message": [f"mapping lacks columns {missing}"]},
-            schema=ERROR_SCHEMA,
-        ))
+        raise EngineError(
+            pl.DataFrame(
+                {
+                    "row": [None],
+                    "credit_code": [None],
+                    "period": [None],
+                    "item": [None],
+                    "code": [str(ErrorCode.MISSING_COLUMN)],
+                    "message": [f"mapping lacks columns {missing}"],
+                },
+                schema=ERROR_SCHEMA,
+            )
+        )
     # Join on the results' own dictionary type; codes the results do not contain drop out.
-    return mapping.select(
-        pl.col("credit_code").cast(pl.String).cast(dtype, strict=False),
-        pl.col("region_code").cast(pl.String),
-        pl.col("city_code").cast(pl.String),
-        pl.col("industry_code").cast(pl.String).str.slice(0, 3).alias("industry_code"),
-    ).drop_nulls("credit_code").unique("credit_code", keep="first")
+    return (
+        mapping.select(
+            pl.col("credit_code").cast(pl.String).cast(dtype, strict=False),
+            pl.col("region_code").cast(pl.String),
+            pl.col("city_code").cast(pl.String),
+            pl.col("industry_code").cast(pl.String).str.slice(0, 3).alias("industry_code"),
+        )
+        .drop_nulls("credit_code")
+        .unique("credit_code", keep="first")
+    )
 
 
 def _unmapped(codes: pl.Series) -> EngineError:
-    return EngineError(pl.DataFrame({"credit_code": codes.cast(pl.String)}).select(
-        pl.lit(None, dtype=pl.UInt32).alias("row"),
-        "credit_code",
-        pl.lit(None, dtype=pl.String).alias("period"),
-        pl.lit(None, dtype=pl.String).alias("item"),
-        pl.lit(str(ErrorCode.UNMAPPED_ENTERPRISE)).alias("code"),
-        pl.format("enterprise {} has no region/industry mapping", "credit_code").alias("message"),
-    ))
+    return EngineError(
+        pl.DataFrame({"credit_code": codes.cast(pl.String)}).select(
+            pl.lit(None, dtype=pl.UInt32).alias("row"),
+            "credit_code",
+            pl.lit(None, dtype=pl.String).alias("period"),
+            pl.lit(None, dtype=pl.String).alias("item"),
+            pl.lit(str(ErrorCode.UNMAPPED_ENTERPRISE)).alias("code"),
+            pl.format("enterprise {} has no region/industry mapping", "credit_code").alias("message"),
+        )
+    )
 
 
 def _rank(series: pl.Series) -> tuple[np.ndarray, list[str]]:
@@ -208,33 +253,49 @@ def aggregate(results: pl.DataFrame, mapping: pl.DataFrame) -> dict[str, pl.Data
     code_rank, _ = _rank(em.get_column("credit_code"))
 
     sums = [pl.col(c).sum() for c in value_columns]
-    keyed = em.select(value_columns).with_columns(
-        _ey=pl.Series(code_rank * n_years + year_index),
-        _pm=pl.Series(place * n_periods + period_rank),
-        _py=pl.Series(place * n_years + year_index),
-    ).lazy()
+    keyed = (
+        em.select(value_columns)
+        .with_columns(
+            _ey=pl.Series(code_rank * n_years + year_index),
+            _pm=pl.Series(place * n_periods + period_rank),
+            _py=pl.Series(place * n_years + year_index),
+        )
+        .lazy()
+    )
     period_names = pl.Series(periods, dtype=pl.String).cast(em.schema["period"])
     year_values = pl.Series(years, dtype=pl.Int32)
     ey_q = keyed.group_by("_ey").agg(pl.col("_py").first(), *sums)
     cube_m_q = keyed.group_by("_pm").agg(pl.len().alias("n_enterprises"), *sums)
     ey, cube_m = pl.collect_all([ey_q, cube_m_q])
-    cube_y = (
-        ey.lazy().group_by("_py").agg(pl.len().alias("n_enterprises"), *sums).collect()
+    cube_y = ey.lazy().group_by("_py").agg(pl.len().alias("n_enterprises"), *sums).collect()
+    ey = (
+        ey.sort("_ey")
+        .select(
+            pl.lit(_sorted_codes(em)).gather(pl.col("_ey") // n_years).alias("credit_code"),
+            pl.lit(year_values).gather(pl.col("_ey") % n_years).alias("year"),
+            *value_columns,
+        )
+        .with_columns(_totals())
     )
-    ey = ey.sort("_ey").select(
-        pl.lit(_sorted_codes(em)).gather(pl.col("_ey") // n_years).alias("credit_code"),
-        pl.lit(year_values).gather(pl.col("_ey") % n_years).alias("year"),
-        *value_columns,
-    ).with_columns(_totals())
-    cube_m = cube_m.with_columns(
-        place=pl.col("_pm") // n_periods,
-        period=pl.lit(period_names).gather(pl.col("_pm") % n_periods),
-        year=pl.lit(pl.Series([int(p[:4]) for p in periods], dtype=pl.Int32)).gather(pl.col("_pm") % n_periods),
-    ).join(place_table, on="place").with_columns(_totals())
-    cube_y = cube_y.with_columns(
-        place=pl.col("_py") // n_years,
-        year=pl.lit(year_values).gather(pl.col("_py") % n_years),
-    ).join(place_table, on="place").with_columns(_totals())
+    cube_m = (
+        cube_m.with_columns(
+            place=pl.col("_pm") // n_periods,
+            period=pl.lit(period_names).gather(pl.col("_pm") % n_periods),
+            year=pl.lit(pl.Series([int(p[:4]) for p in periods], dtype=pl.Int32)).gather(
+                pl.col("_pm") % n_periods
+            ),
+        )
+        .join(place_table, on="place")
+        .with_columns(_totals())
+    )
+    cube_y = (
+        cube_y.with_columns(
+            place=pl.col("_py") // n_years,
+            year=pl.lit(year_values).gather(pl.col("_py") % n_years),
+        )
+        .join(place_table, on="place")
+        .with_columns(_totals())
+    )
     total = pl.col("n_enterprises").sum()
     cube_m_lazy, cube_y_lazy = cube_m.lazy(), cube_y.lazy()
     queries = {
@@ -260,8 +321,12 @@ def _sorted_codes(em: pl.DataFrame) -> pl.Series:
 
 def _empty(name: str, em: pl.DataFrame) -> pl.DataFrame:
     keys = {
-        "industry_code": pl.String, "region_code": pl.String, "city_code": pl.String,
-        "credit_code": em.schema["credit_code"], "period": em.schema["period"], "year": pl.Int32,
+        "industry_code": pl.String,
+        "region_code": pl.String,
+        "city_code": pl.String,
+        "credit_code": em.schema["credit_code"],
+        "period": em.schema["period"],
+        "year": pl.Int32,
     }
     wanted = _KEYS[name] + ([] if name.startswith("enterprise") else ["n_enterprises"])
     schema = {k: keys.get(k, pl.UInt32) for k in wanted} | {c: pl.Float64 for c in VALUE_COLUMNS}

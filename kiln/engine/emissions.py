@@ -84,10 +84,30 @@ from kiln.engine.normalise import (
     prepare,
 )
 
-FORMULAS = ("combustion", "biomass", "electricity", "heat", "clinker", "carbonate", "al_anode", "al_pfc",
-            "steel", "recovery", "none")
-SOURCE_CATEGORIES = ("combustion", "process", "electricity_purchased", "electricity_exported", "heat_purchased",
-                     "heat_exported", "recovery", "biomass", "none")
+FORMULAS = (
+    "combustion",
+    "biomass",
+    "electricity",
+    "heat",
+    "clinker",
+    "carbonate",
+    "al_anode",
+    "al_pfc",
+    "steel",
+    "recovery",
+    "none",
+)
+SOURCE_CATEGORIES = (
+    "combustion",
+    "process",
+    "electricity_purchased",
+    "electricity_exported",
+    "heat_purchased",
+    "heat_exported",
+    "recovery",
+    "biomass",
+    "none",
+)
 ENERGY_TYPES = ("coal", "oil", "gas", "electricity", "heat", "other", "none")
 TIERS = ("default", "measured")
 
@@ -161,11 +181,14 @@ def formula_factor(formula: str) -> pl.Expr:
         "biomass": lambda: c("ncv") * c("carbon_content") * c("oxidation_rate") * c("carbon_to_co2"),
         "electricity": lambda: c("ef"),
         "heat": lambda: c("ef"),
-        "clinker": lambda: (c("cao") - c("cao_noncarbonate")) * c("cao_to_co2")
-        + (c("mgo") - c("mgo_noncarbonate")) * c("mgo_to_co2"),
+        "clinker": lambda: (
+            (c("cao") - c("cao_noncarbonate")) * c("cao_to_co2")
+            + (c("mgo") - c("mgo_noncarbonate")) * c("mgo_to_co2")
+        ),
         "carbonate": lambda: c("purity") * c("co2_per_carbonate"),
-        "al_anode": lambda: c("anode_net_consumption") * (1.0 - c("anode_sulphur") - c("anode_ash"))
-        * c("carbon_to_co2"),
+        "al_anode": lambda: (
+            c("anode_net_consumption") * (1.0 - c("anode_sulphur") - c("anode_ash")) * c("carbon_to_co2")
+        ),
         "al_pfc": _pfc,
         "steel": lambda: c("mass_carbon_content") * c("carbon_to_co2"),
         "recovery": lambda: pl.lit(1.0),
@@ -208,8 +231,12 @@ class Evaluation:
     prepared: Prepared
     factor_set_name: str
     grid_series: str
-    defaults: pl.DataFrame  # per (item code, year): parameter_item's values in force, formula, ef, tce, ef_pfc
-    measured: pl.DataFrame  # per (credit code, period, facility, parameter item): measured and effective values
+    defaults: (
+        pl.DataFrame
+    )  # per (item code, year): parameter_item's values in force, formula, ef, tce, ef_pfc
+    measured: (
+        pl.DataFrame
+    )  # per (credit code, period, facility, parameter item): measured and effective values
     params: pl.DataFrame  # measured-parameter rows (normalise.parameters)
     y0: int
     span: int
@@ -220,13 +247,19 @@ class Evaluation:
     pairs: tuple[pl.Series, pl.Series] | None = None  # (credit code → slot, slot × item → has parameters)
 
 
-def _default_table(fs: pl.DataFrame, item_indexes: list[int], years: list[int], grid_series: str) -> pl.DataFrame:
+def _default_table(
+    fs: pl.DataFrame, item_indexes: list[int], years: list[int], grid_series: str
+) -> pl.DataFrame:
     codes = [BASE_CODES[i] for i in item_indexes]
     base_of = {c: catalogue.ITEMS[c].parameter_item for c in codes}
     resolved = factorset.resolve(fs, sorted(set(base_of.values())), years, grid_series)
     frame = pl.DataFrame(
-        {"item": codes, "param_item": [base_of[c] for c in codes], "idx": item_indexes,
-         "formula": [catalogue.ITEMS[c].formula for c in codes]},
+        {
+            "item": codes,
+            "param_item": [base_of[c] for c in codes],
+            "idx": item_indexes,
+            "formula": [catalogue.ITEMS[c].formula for c in codes],
+        },
         schema={"item": pl.String, "param_item": pl.String, "idx": pl.UInt16, "formula": FORMULA_ENUM},
     )
     table = frame.join(resolved.rename({"item": "param_item"}), on="param_item", how="left").with_columns(
@@ -240,7 +273,8 @@ def _default_table(fs: pl.DataFrame, item_indexes: list[int], years: list[int], 
 
 
 PARAM_FORMULA = pl.Series(
-    "formula", [catalogue.ITEMS[c].formula if c in catalogue.ITEMS else "none" for c in BASE_CODES],
+    "formula",
+    [catalogue.ITEMS[c].formula if c in catalogue.ITEMS else "none" for c in BASE_CODES],
     dtype=FORMULA_ENUM,
 )
 
@@ -256,19 +290,24 @@ def _measured_table(
     from the factor set. Also returns whether any parameter row is unusable (duplicate, out of
     range, not a finite number ≥ 0): the caller then reports the details.
     """
-    empty = pl.DataFrame(schema={"key": pl.UInt64, "ef_m": pl.Float64, "tce_m": pl.Float64, "pfc_m": pl.Float64})
+    empty = pl.DataFrame(
+        schema={"key": pl.UInt64, "ef_m": pl.Float64, "tce_m": pl.Float64, "pfc_m": pl.Float64}
+    )
     if params.is_empty():
         return empty, False
     present = sorted(set(params.get_column("param").unique().to_list()))
     names = {i: PARAMETER_NAMES[i] for i in present}
     value = pl.col("value")
     fractions = [i for i in present if names[i] in catalogue.FRACTION_PARAMETERS]
-    bad = (~value.is_finite() | (value < 0) | (pl.col("param").is_in(fractions) & (value > 1))).fill_null(True)
+    bad = (~value.is_finite() | (value < 0) | (pl.col("param").is_in(fractions) & (value > 1))).fill_null(
+        True
+    )
     usable = params.lazy().filter(pl.col("_period").is_not_null())
     # One pass: each parameter's value per key (a duplicate shows as fewer values than rows).
     wide = (
-        usable.group_by(key=measured_key(prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"),
-                                         pl.col("param_item")))
+        usable.group_by(
+            key=measured_key(prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), pl.col("param_item"))
+        )
         .agg(pl.when(pl.col("param") == i).then(value).max().alias(f"{names[i]}__m") for i in present)
         .collect()
     )
@@ -283,21 +322,27 @@ def _measured_table(
     # Decode the key: credit code, period, facility, parameter item (see ``measured_key``).
     n_fac = len(prepared.facilities) + 1
     low = pl.col("key") % (1 << 32)
-    wide = wide.lazy().select(
-        "key",
-        *[f"{p}__m" for p in measured_cols],
-        _cc=(pl.col("key") // (1 << 32)).cast(pl.UInt32),
-        param_item=(low % ITEM_BITS).cast(pl.UInt16),
-        _fac=((low // ITEM_BITS) % n_fac).cast(pl.UInt32),
-        _period=(low // ITEM_BITS // n_fac).cast(pl.UInt16),
-    ).with_columns(_year=pl.lit(pl.Series(prepared.luts["year"])).gather(pl.col("_period")))
+    wide = (
+        wide.lazy()
+        .select(
+            "key",
+            *[f"{p}__m" for p in measured_cols],
+            _cc=(pl.col("key") // (1 << 32)).cast(pl.UInt32),
+            param_item=(low % ITEM_BITS).cast(pl.UInt16),
+            _fac=((low // ITEM_BITS) % n_fac).cast(pl.UInt32),
+            _period=(low // ITEM_BITS // n_fac).cast(pl.UInt16),
+        )
+        .with_columns(_year=pl.lit(pl.Series(prepared.luts["year"])).gather(pl.col("_period")))
+    )
     if prepared.facilities:
         # A parameter not measured for the facility falls back to the enterprise-level value.
         keys = ["_cc", "_period", "param_item"]
         enterprise = wide.filter(pl.col("_fac") == 0).select(*keys, *[f"{p}__m" for p in measured_cols])
-        wide = wide.join(enterprise, on=keys, how="left", suffix="__e").with_columns(
-            pl.coalesce(f"{p}__m", f"{p}__m__e").alias(f"{p}__m") for p in measured_cols
-        ).drop(f"{p}__m__e" for p in measured_cols)
+        wide = (
+            wide.join(enterprise, on=keys, how="left", suffix="__e")
+            .with_columns(pl.coalesce(f"{p}__m", f"{p}__m__e").alias(f"{p}__m") for p in measured_cols)
+            .drop(f"{p}__m__e" for p in measured_cols)
+        )
     wide = wide.collect()
     measured = set(measured_cols)
     present_formulas = {PARAM_FORMULA[int(i)] for i in wide.get_column("param_item").unique().to_list()}
@@ -317,22 +362,33 @@ def _measured_table(
         inputs = {*FORMULA_INPUTS[formula], *FORMULA_CONSTANTS[formula]}
         if formula == "al_anode":
             inputs |= {*FORMULA_INPUTS["al_pfc"], *FORMULA_CONSTANTS["al_pfc"]}
-        part = wide.lazy().filter(
-            pl.col("param_item").is_in([i for i, f in enumerate(PARAM_FORMULA.to_list()) if f == formula])
-        ).with_columns(**{p: effective(p) for p in sorted(inputs)})
+        part = (
+            wide.lazy()
+            .filter(
+                pl.col("param_item").is_in([i for i, f in enumerate(PARAM_FORMULA.to_list()) if f == formula])
+            )
+            .with_columns(**{p: effective(p) for p in sorted(inputs)})
+        )
         main_measured = pl.any_horizontal([pl.col(f"{p}__m").is_not_null() for p in used])
         ncv_measured = pl.col("ncv__m").is_not_null() if "ncv" in measured else pl.lit(False)
-        aem_measured = (pl.col("anode_effect_minutes__m").is_not_null()
-                        if "anode_effect_minutes" in measured else pl.lit(False))
-        parts.append(part.select(
-            "key",
-            *[f"{p}__m" for p in measured_cols],
-            ef_m=pl.when(main_measured).then(formula_factor(formula)),
-            tce_m=pl.when(ncv_measured).then(formula_energy(formula)) if formula in ("combustion", "biomass")
-            else pl.lit(None, dtype=pl.Float64),
-            pfc_m=pl.when(aem_measured).then(formula_factor("al_pfc")) if formula == "al_anode"
-            else pl.lit(None, dtype=pl.Float64),
-        ))
+        aem_measured = (
+            pl.col("anode_effect_minutes__m").is_not_null()
+            if "anode_effect_minutes" in measured
+            else pl.lit(False)
+        )
+        parts.append(
+            part.select(
+                "key",
+                *[f"{p}__m" for p in measured_cols],
+                ef_m=pl.when(main_measured).then(formula_factor(formula)),
+                tce_m=pl.when(ncv_measured).then(formula_energy(formula))
+                if formula in ("combustion", "biomass")
+                else pl.lit(None, dtype=pl.Float64),
+                pfc_m=pl.when(aem_measured).then(formula_factor("al_pfc"))
+                if formula == "al_anode"
+                else pl.lit(None, dtype=pl.Float64),
+            )
+        )
     if not parts:
         return empty, problems
     return pl.concat(pl.collect_all(parts)), problems
@@ -363,8 +419,10 @@ def _pairs(params: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     slot = np.zeros(int(codes.max()) + 1, dtype=np.uint32)
     slot[codes] = np.arange(1, codes.size + 1, dtype=np.uint32)
     has = np.zeros((codes.size + 1) * ITEM_BITS, dtype=bool)
-    has[slot[pairs.get_column("_cc").to_numpy()].astype(np.int64) * ITEM_BITS
-        + pairs.get_column("param_item").to_numpy()] = True
+    has[
+        slot[pairs.get_column("_cc").to_numpy()].astype(np.int64) * ITEM_BITS
+        + pairs.get_column("param_item").to_numpy()
+    ] = True
     return pl.Series("slot", slot), pl.Series("has", has)
 
 
@@ -381,11 +439,13 @@ def evaluate(
     name = factorset.name_of(factor_set)
     grid = factorset.grid_series_name(grid_series or factorset.default_grid_series(name))
     if grid not in factorset.grid_series(factor_set):
-        raise EngineError(frame_error(
-            ErrorCode.UNKNOWN_GRID_SERIES,
-            f"grid series {grid!r} is not in factor set {name!r} "
-            f"(available: {', '.join(factorset.grid_series(factor_set))})",
-        ))
+        raise EngineError(
+            frame_error(
+                ErrorCode.UNKNOWN_GRID_SERIES,
+                f"grid series {grid!r} is not in factor set {name!r} "
+                f"(available: {', '.join(factorset.grid_series(factor_set))})",
+            )
+        )
     years = prepared.years or [0]
     y0, span = min(years), max(years) - min(years) + 1
     base_items = [i for i in prepared.items_present if i < N_BASE]
@@ -397,80 +457,212 @@ def evaluate(
     params = parameters(prepared)
     measured, parameter_problems = _measured_table(prepared, params, defaults, y0, span)
     return Evaluation(
-        prepared=prepared, factor_set_name=name, grid_series=grid, defaults=defaults, measured=measured,
-        params=params, y0=y0, span=span,
-        ef_default=_lut(defaults, "ef", y0, span), tce_default=_lut(defaults, "tce", y0, span),
-        pfc_default=_lut(defaults, "ef_pfc", y0, span), parameter_problems=parameter_problems,
+        prepared=prepared,
+        factor_set_name=name,
+        grid_series=grid,
+        defaults=defaults,
+        measured=measured,
+        params=params,
+        y0=y0,
+        span=span,
+        ef_default=_lut(defaults, "ef", y0, span),
+        tce_default=_lut(defaults, "tce", y0, span),
+        pfc_default=_lut(defaults, "ef_pfc", y0, span),
+        parameter_problems=parameter_problems,
         pairs=_pairs(params) if measured.height else None,
     )
+
+
+@dataclass
+class Tables:
+    """Lookup tables over the frame's small index spaces (``Prepared.spaces``) for the hot path.
+
+    ``conv``: item × unit → multiplier to the canonical unit; ``co2``/``tce``/``pfc``: item ×
+    period → default tCO2, tce and PFC tCO2e per canonical unit, sign included; the rest per item
+    or per period. Unknown items, parameters, bad units and periods, missing factors: null.
+    """
+
+    n_items: int
+    n_units: int
+    n_periods: int
+    quantity: pl.Series  # item → is a quantity row (known base item)
+    conv: pl.Series
+    co2: pl.Series
+    tce: pl.Series
+    pfc: pl.Series
+    year: pl.Series  # period → calendar year
+    unit: pl.Series  # item → canonical unit (Enum)
+    energy: pl.Series
+    category: pl.Series
+    formula: pl.Series
+    has: pl.Series | None  # enterprise slot × item → has measured parameters
+
+
+def _float_table(values: np.ndarray) -> pl.Series:
+    return pl.Series(values.ravel()).fill_nan(None)
+
+
+def _tables(ev: Evaluation) -> Tables:
+    p = ev.prepared
+    items, units_, periods = (p.spaces[c][1] for c in ("item", "unit", "period"))
+    codes = [CODE_INDEX.get(v) if v is not None else None for v in items]
+    base = np.array([c if c is not None and c < N_BASE else -1 for c in codes], dtype=np.int64)
+    is_base = base >= 0
+    factors: dict[tuple[str, str], float | None] = {}
+    conv = np.full((len(items), len(units_)), np.nan)
+    for i, c in enumerate(base.tolist()):
+        if c < 0:
+            continue
+        canonical = catalogue.ITEMS[BASE_CODES[c]].unit
+        for u, unit in enumerate(units_):
+            if unit is None:
+                continue
+            if (unit, canonical) not in factors:
+                factors[(unit, canonical)] = units.factor(unit, canonical)
+            if factors[(unit, canonical)] is not None:
+                conv[i, u] = factors[(unit, canonical)]
+    valid = set(p.periods)
+    years = np.array([int(v[:4]) if v in valid else -1 for v in periods], dtype=np.int64)
+    ok = is_base[:, None] & (years >= 0)[None, :]
+    index = np.where(ok, np.maximum(base, 0)[:, None] * ev.span + (years - ev.y0)[None, :], 0)
+    signs = np.where(is_base, ITEM_SIGN.to_numpy()[np.maximum(base, 0)], np.nan)[:, None]
+
+    def by_period(lut: pl.Series, signed: bool = True) -> np.ndarray:
+        values = lut.to_numpy().astype(float)[index] * (signs if signed else 1.0)
+        return np.where(ok, values + 0.0, np.nan)
+
+    def per_item(table: pl.Series) -> pl.Series:
+        out = table.gather(pl.Series(np.maximum(base, 0), dtype=pl.UInt32))
+        return out.scatter(np.flatnonzero(~is_base), None) if (~is_base).any() else out
+
+    year = pl.Series(np.maximum(years, 0), dtype=pl.Int32)
+    return Tables(
+        n_items=len(items),
+        n_units=len(units_),
+        n_periods=len(periods),
+        quantity=pl.Series(is_base),
+        conv=_float_table(conv),
+        co2=_float_table(by_period(ev.ef_default)),
+        tce=_float_table(by_period(ev.tce_default)),
+        pfc=_float_table(by_period(ev.pfc_default, signed=False)),
+        year=year.scatter(np.flatnonzero(years < 0), None) if (years < 0).any() else year,
+        unit=per_item(ITEM_UNIT),
+        energy=per_item(ITEM_ENERGY),
+        category=per_item(ITEM_CATEGORY),
+        formula=per_item(ITEM_FORMULA),
+        has=_has_table(ev, codes) if ev.pairs is not None else None,
+    )
+
+
+def _has_table(ev: Evaluation, codes: list[int | None]) -> pl.Series:
+    """Enterprise slot × item index → the pair has measured parameters."""
+    _, has = ev.pairs  # type: ignore[misc]
+    n_slots = has.len() // ITEM_BITS
+    param_items = np.array(
+        [int(CODE_PARAM_ITEM[c]) if c is not None and c < N_BASE else NO_INDEX for c in codes], dtype=np.int64
+    )
+    usable = param_items != NO_INDEX
+    table = np.zeros((n_slots, len(codes)), dtype=bool)
+    slots = np.arange(n_slots)[:, None] * ITEM_BITS
+    table[:, usable] = has.to_numpy()[slots + param_items[usable][None, :]]
+    return pl.Series(table.ravel())
 
 
 def rows(ev: Evaluation, *, helpers: bool = False) -> pl.DataFrame:
     """The per-row results (see module docstring), without checking for errors.
 
-    One pass over the quantity rows computes everything with the factor-set values; rows whose
-    enterprise measured parameters for their item carry a join key. Only those few rows are then
-    joined with the measured table and their factors, energy and tier patched. ``helpers`` keeps
-    ``_item`` and ``_m`` (the measured-table row used) for error reporting.
+    One pass over the quantity rows computes everything from small lookup tables (item × unit,
+    item × period) with the factor-set values, and flags the rows whose enterprise measured
+    parameters for their item. Only those rows are then joined with the measured table and their
+    factors, energy and tier patched. ``helpers`` adds ``_item`` (CODES index) and ``_m`` (the
+    measured-table row used) for error reporting.
     """
     p = ev.prepared
-    fidx = pl.col("_item").cast(pl.Int64) * ev.span + (pl.col("_year") - ev.y0)
-    sign = pl.lit(ITEM_SIGN).gather(pl.col("_item"))
+    t = _tables(ev)
+    item, unit, period = (p.spaces[c][0] for c in ("item", "unit", "period"))
+    iu = item.cast(pl.UInt32) * t.n_units + unit.cast(pl.UInt32)
+    ip = item.cast(pl.UInt32) * t.n_periods + period.cast(pl.UInt32)
     passthrough = [c for c in OPTIONAL_COLUMNS if c in p.data.columns]
-    fs_enum = pl.Enum([ev.factor_set_name])
-    param_item = pl.lit(CODE_PARAM_ITEM).gather(pl.col("_item"))
     extra: list[pl.Expr] = []
-    if ev.pairs is not None:
-        slot_lut, has_lut = ev.pairs
+    if t.has is not None:
+        slot_lut, _ = ev.pairs  # type: ignore[misc]
         cc = pl.col("credit_code").to_physical()
-        candidate = pl.lit(has_lut).gather(pl.when(param_item != NO_INDEX).then(
-            pl.lit(slot_lut).gather(pl.when(cc < slot_lut.len()).then(cc)).fill_null(0).cast(pl.UInt64) * ITEM_BITS
-            + param_item.cast(pl.UInt64)
-        )).fill_null(False)
-        key = measured_key(p, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), param_item)
-        extra.append(pl.when(candidate).then(key).alias("_key"))
-    if helpers or ev.pairs is not None or AL_INDEX in p.items_present:
-        extra.append(pl.col("_item"))
+        slot = pl.lit(slot_lut).gather(pl.when(cc < slot_lut.len()).then(cc)).fill_null(0)
+        extra.append(
+            pl.lit(t.has).gather(slot.cast(pl.UInt32) * t.n_items + item.cast(pl.UInt32)).alias("_cand")
+        )
     main = (
-        p.select_rows("quantity")
+        p.data.lazy()
+        .with_row_index("row")
+        .filter(pl.lit(t.quantity).gather(item))
+        .with_columns(_qc=pl.col("quantity") * pl.lit(t.conv).gather(iu))
         .select(
-            pl.col("_row").alias("row"),
-            "credit_code", "period", "item", "quantity", "unit", *passthrough,
-            pl.col("_year").alias("year"),
+            "row",
+            "credit_code",
+            "period",
+            "item",
+            "quantity",
+            "unit",
+            *passthrough,
+            pl.lit(t.year).gather(period).alias("year"),
             pl.col("_qc").alias("quantity_canonical"),
-            pl.lit(ITEM_UNIT).gather(pl.col("_item")).alias("unit_canonical"),
-            (pl.col("_qc") * pl.lit(ev.ef_default).gather(fidx) * sign + 0.0).alias("co2_t"),
-            (pl.col("_qc") * pl.lit(ev.tce_default).gather(fidx) * sign + 0.0).alias("energy_tce"),
-            pl.lit(ITEM_ENERGY).gather(pl.col("_item")).alias("energy_type"),
-            pl.lit(ITEM_CATEGORY).gather(pl.col("_item")).alias("source_category"),
-            pl.lit(ITEM_FORMULA).gather(pl.col("_item")).alias("formula"),
+            pl.lit(t.unit).gather(item).alias("unit_canonical"),
+            (pl.col("_qc") * pl.lit(t.co2).gather(ip) + 0.0).alias("co2_t"),
+            (pl.col("_qc") * pl.lit(t.tce).gather(ip) + 0.0).alias("energy_tce"),
+            pl.lit(t.energy).gather(item).alias("energy_type"),
+            pl.lit(t.category).gather(item).alias("source_category"),
+            pl.lit(t.formula).gather(item).alias("formula"),
             pl.lit("default", dtype=TIER_ENUM).alias("tier"),
-            pl.lit(ev.factor_set_name, dtype=fs_enum).alias("factor_set"),
+            pl.lit(ev.factor_set_name, dtype=pl.Enum([ev.factor_set_name])).alias("factor_set"),
             *extra,
         )
         .collect()
     )
-    matched = _matched(ev, main) if ev.pairs is not None else None
+    matched = _matched(ev, main) if t.has is not None else None
+    if "_cand" in main.columns:
+        main.drop_in_place("_cand")
     if matched is not None and matched.height:
         main = _patch(ev, main, matched)
+    n_main = main.height
     if AL_INDEX in p.items_present:
-        main = pl.concat([main, _pfc_rows(ev, main, matched)], how="vertical")
-    if helpers:
-        m = pl.repeat(None, main.height, dtype=pl.UInt32, eager=True)
-        if matched is not None and matched.height:
-            m = m.scatter(matched.get_column("_pos"), matched.get_column("_m"))
-            if AL_INDEX in p.items_present:  # the PFC rows copy their output row's match
-                n_main = main.height - main.filter(pl.col("formula") == "al_pfc").height
-                al = main.head(n_main).with_row_index("_pos").filter(pl.col("_item") == AL_INDEX)
-                m = m.scatter(pl.int_range(n_main, main.height, eager=True), m.gather(al.get_column("_pos")))
-        return main.with_columns(m.alias("_m")).drop("_key", strict=False)
-    return main.drop("_key", "_item", strict=False)
+        main = pl.concat([main, _pfc_rows(ev, t, main, matched)], how="vertical", rechunk=False)
+    if not helpers:
+        return main
+    m = pl.repeat(None, main.height, dtype=pl.UInt32, eager=True)
+    if matched is not None and matched.height:
+        m = m.scatter(matched.get_column("_pos"), matched.get_column("_m"))
+        if main.height > n_main:  # the PFC rows copy their output row's match
+            al = main.head(n_main).with_row_index("_pos").filter(pl.col("formula") == "al_anode")
+            m = m.scatter(pl.int_range(n_main, main.height, eager=True), m.gather(al.get_column("_pos")))
+    return main.with_columns(
+        pl.lit(p.luts["item"]).gather(pl.col("item").to_physical()).alias("_item"), m.alias("_m")
+    )
+
+
+def _candidate_keys(ev: Evaluation) -> pl.Expr:
+    """The measured-table key of result rows (evaluated on the few candidate rows only)."""
+    p = ev.prepared
+    luts = p.luts
+    code = pl.lit(luts["item"]).gather(pl.col("item").to_physical())
+    facility = (
+        pl.lit(luts["facility"]).gather(pl.col("facility").to_physical()).fill_null(0)
+        if "facility" in luts
+        else pl.lit(0, dtype=pl.UInt32)
+    )
+    period = pl.lit(luts["period"]).gather(pl.col("period").to_physical())
+    return measured_key(
+        p, pl.col("credit_code").to_physical(), period, facility, pl.lit(CODE_PARAM_ITEM).gather(code)
+    )
 
 
 def _matched(ev: Evaluation, main: pl.DataFrame) -> pl.DataFrame:
     """(_pos, _m): result-row position and measured-table row, for the rows with measured parameters."""
     positions = ev.measured.select("key").with_row_index("_m")
-    candidates = main.select(pl.col("_key").alias("key")).with_row_index("_pos").filter(pl.col("key").is_not_null())
+    columns = ["credit_code", "period", "item", *(["facility"] if "facility" in main.columns else [])]
+    position = main.get_column("_cand").arg_true()
+    candidates = (
+        main.select(columns)[position].with_columns(_pos=position).select("_pos", key=_candidate_keys(ev))
+    )
     found = candidates.join(positions, on="key", how="left")
     if ev.prepared.facilities:
         # Facility rows without facility parameters use the enterprise-level ones.
@@ -481,33 +673,45 @@ def _matched(ev: Evaluation, main: pl.DataFrame) -> pl.DataFrame:
             .select("_pos", key=pl.col("key") - facility * ITEM_BITS)
             .join(positions, on="key", how="inner")
         )
-        return pl.concat([found.filter(pl.col("_m").is_not_null()).select("_pos", "_m"),
-                          fallback.select("_pos", "_m")])
+        return pl.concat(
+            [found.filter(pl.col("_m").is_not_null()).select("_pos", "_m"), fallback.select("_pos", "_m")]
+        )
     return found.filter(pl.col("_m").is_not_null()).select("_pos", "_m")
 
 
 def _patch(ev: Evaluation, main: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
     """Measured factors, energy and tier for the matched rows."""
-    rows = main.select("quantity_canonical", "_item")[matched.get_column("_pos")]
-    sign = ITEM_SIGN.gather(rows.get_column("_item"))
-    qc = rows.get_column("quantity_canonical")
-    measured = ev.measured.select("ef_m", "tce_m")[matched.get_column("_m")]
     pos = matched.get_column("_pos")
+    picked = main.select("quantity_canonical", "item")[pos]
+    code = pl.lit(ev.prepared.luts["item"]).gather(pl.col("item").to_physical())
+    sign = picked.select(pl.lit(ITEM_SIGN).gather(code)).to_series()
+    qc = picked.get_column("quantity_canonical")
+    measured = ev.measured.select("ef_m", "tce_m")[matched.get_column("_m")]
     with_ef = measured.get_column("ef_m").is_not_null()
     with_tce = measured.get_column("tce_m").is_not_null()
-    co2 = main.get_column("co2_t").clone().scatter(pos.filter(with_ef),
-                                                   (qc * measured.get_column("ef_m") * sign + 0.0).filter(with_ef))
-    energy = main.get_column("energy_tce").clone().scatter(
-        pos.filter(with_tce), (qc * measured.get_column("tce_m") * sign + 0.0).filter(with_tce))
-    tier = main.get_column("tier").to_physical().clone().scatter(pos.filter(with_ef), 1)
-    return main.with_columns(co2, energy, TIER_LUT.gather(tier).alias("tier"))
+    # Taken out of the frame, the columns are owned once and scatter writes in place.
+    names = main.columns
+    co2 = (
+        main.drop_in_place("co2_t")
+        .rechunk()
+        .scatter(pos.filter(with_ef), (qc * measured.get_column("ef_m") * sign + 0.0).filter(with_ef))
+    )
+    energy = (
+        main.drop_in_place("energy_tce")
+        .rechunk()
+        .scatter(pos.filter(with_tce), (qc * measured.get_column("tce_m") * sign + 0.0).filter(with_tce))
+    )
+    tier = main.drop_in_place("tier").to_physical().rechunk().scatter(pos.filter(with_ef), 1)
+    return main.with_columns(co2, energy, TIER_LUT.gather(tier).alias("tier")).select(names)
 
 
-def _pfc_rows(ev: Evaluation, main: pl.DataFrame, matched: pl.DataFrame | None) -> pl.DataFrame:
+def _pfc_rows(ev: Evaluation, t: Tables, main: pl.DataFrame, matched: pl.DataFrame | None) -> pl.DataFrame:
     """The second (anode-effect PFC) row of every aluminium-output row."""
-    al = main.with_row_index("_pos").filter(pl.col("_item") == AL_INDEX)
-    fidx = pl.col("_item").cast(pl.Int64) * ev.span + (pl.col("year") - ev.y0)
-    factor = pl.lit(ev.pfc_default).gather(fidx)
+    p = ev.prepared
+    item, period = p.spaces["item"][0], p.spaces["period"][0]
+    position = (main.get_column("formula") == "al_anode").arg_true()
+    al = main[position].with_columns(_pos=position)
+    factor = pl.lit(t.pfc).gather(item.cast(pl.UInt32) * t.n_periods + period.cast(pl.UInt32))
     tier = pl.lit("default", dtype=TIER_ENUM)
     if matched is not None and matched.height:
         al = al.join(matched, on="_pos", how="left")
@@ -532,8 +736,12 @@ def problems_found(ev: Evaluation, results: pl.DataFrame) -> bool:
     if p.credit_problem or p.period_problem or p.unknown_items or ev.parameter_problems:
         return True
     flags = results.select(
-        bad=(pl.col("co2_t").is_null() | pl.col("energy_tce").is_null() | ~pl.col("quantity").is_finite()
-             | (pl.col("quantity") < 0)).any()
+        bad=(
+            pl.col("co2_t").is_null()
+            | pl.col("energy_tce").is_null()
+            | ~pl.col("quantity").is_finite()
+            | (pl.col("quantity") < 0)
+        ).any()
     )
     return bool(flags.item())
 

@@ -101,8 +101,14 @@ def empty_errors() -> pl.DataFrame:
 def frame_error(code: ErrorCode, message: str) -> pl.DataFrame:
     """An error frame with one problem that concerns the whole input, not a row."""
     return pl.DataFrame(
-        {"row": [None], "credit_code": [None], "period": [None], "item": [None], "code": [str(code)],
-         "message": [message]},
+        {
+            "row": [None],
+            "credit_code": [None],
+            "period": [None],
+            "item": [None],
+            "code": [str(code)],
+            "message": [message],
+        },
         schema=ERROR_SCHEMA,
     )
 

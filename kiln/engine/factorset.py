@@ -103,11 +103,17 @@ def expected_unit(item: str, parameter: str) -> str | None:
         return None
     canonical = catalogue.ITEMS[item].unit
     if parameter == "ncv":
-        return catalogue.parameter_unit(item, "ncv") if catalogue.ITEMS[item].formula in (
-            "combustion", "biomass") else None
+        return (
+            catalogue.parameter_unit(item, "ncv")
+            if catalogue.ITEMS[item].formula in ("combustion", "biomass")
+            else None
+        )
     if parameter == "ef":
-        return {"MWh": "tCO2/MWh", "GJ": "tCO2/GJ"}.get(canonical) if catalogue.ITEMS[item].formula in (
-            "electricity", "heat") else None
+        return (
+            {"MWh": "tCO2/MWh", "GJ": "tCO2/GJ"}.get(canonical)
+            if catalogue.ITEMS[item].formula in ("electricity", "heat")
+            else None
+        )
     if parameter == "tce_per_unit":
         return {"MWh": "tce/MWh", "GJ": "tce/GJ"}.get(canonical)
     return None
@@ -139,12 +145,24 @@ def _load_cached(name: str, data_dir: str) -> pl.DataFrame:
         raise KeyError(f"unknown factor set {name!r}; known: {', '.join(sorted(sets))}")
     rows: list[dict] = []
 
-    def add(item, parameter, value, unit, source, confidence, note="", series="", year_from=None, year_to=None):
-        rows.append({
-            "factor_set": name, "item": item, "parameter": parameter, "series": series,
-            "year_from": year_from, "year_to": year_to, "value": float(value), "unit": unit,
-            "source": source, "confidence": confidence, "note": note,
-        })
+    def add(
+        item, parameter, value, unit, source, confidence, note="", series="", year_from=None, year_to=None
+    ):
+        rows.append(
+            {
+                "factor_set": name,
+                "item": item,
+                "parameter": parameter,
+                "series": series,
+                "year_from": year_from,
+                "year_to": year_to,
+                "value": float(value),
+                "unit": unit,
+                "source": source,
+                "confidence": confidence,
+                "note": note,
+            }
+        )
 
     covered: set[str] = set()
     for table in sets[name]["fuel_tables"].split(";"):
@@ -153,19 +171,44 @@ def _load_cached(name: str, data_dir: str) -> pl.DataFrame:
         for row in fuels:
             source = f"{row['source_key']}: {row['source']}"
             for parameter in ("ncv", "carbon_content", "oxidation_rate"):
-                add(row["item"], parameter, row[parameter], row[f"{parameter}_unit"], source, row["confidence"],
-                    row["note"])
+                add(
+                    row["item"],
+                    parameter,
+                    row[parameter],
+                    row[f"{parameter}_unit"],
+                    source,
+                    row["confidence"],
+                    row["note"],
+                )
         covered |= {row["item"] for row in fuels}
 
     for row in _read(root / "grid_factors.csv"):
-        add("electricity_purchased", "ef", row["value"], row["unit"], row["source"], row["confidence"],
-            row["note"], series=f"{row['series']}/{row['area']}", year_from=_year(row["year_from"]),
-            year_to=_year(row["year_to"]))
+        add(
+            "electricity_purchased",
+            "ef",
+            row["value"],
+            row["unit"],
+            row["source"],
+            row["confidence"],
+            row["note"],
+            series=f"{row['series']}/{row['area']}",
+            year_from=_year(row["year_from"]),
+            year_to=_year(row["year_to"]),
+        )
 
     for file in ("heat_factors.csv", "aluminium_pfc.csv", "process_constants.csv", "energy_conversion.csv"):
         for row in _read(root / file):
-            add(row["item"], row["parameter"], row["value"], row["unit"], row["source"], row["confidence"],
-                row.get("note", ""), year_from=_year(row["year_from"]), year_to=_year(row["year_to"]))
+            add(
+                row["item"],
+                row["parameter"],
+                row["value"],
+                row["unit"],
+                row["source"],
+                row["confidence"],
+                row.get("note", ""),
+                year_from=_year(row["year_from"]),
+                year_to=_year(row["year_to"]),
+            )
     return pl.DataFrame(rows, schema=FACTOR_SET_SCHEMA)
 
 
@@ -188,7 +231,9 @@ def grid_series(factor_set: pl.DataFrame) -> list[str]:
     """Grid-factor series present in the set."""
     return sorted(
         factor_set.filter((pl.col("item") == "electricity_purchased") & (pl.col("parameter") == "ef"))
-        .get_column("series").unique().to_list()
+        .get_column("series")
+        .unique()
+        .to_list()
     )
 
 
@@ -239,8 +284,14 @@ def check(factor_set: pl.DataFrame) -> pl.DataFrame:
     if not problems:
         return empty_errors()
     return pl.DataFrame(
-        {"row": [None] * len(problems), "credit_code": None, "period": None, "item": None,
-         "code": str(ErrorCode.BAD_FACTOR_SET), "message": problems},
+        {
+            "row": [None] * len(problems),
+            "credit_code": None,
+            "period": None,
+            "item": None,
+            "code": str(ErrorCode.BAD_FACTOR_SET),
+            "message": problems,
+        },
         schema=ERROR_SCHEMA,
     )
 
@@ -248,13 +299,17 @@ def check(factor_set: pl.DataFrame) -> pl.DataFrame:
 def _overlaps(factor_set: pl.DataFrame) -> list[tuple[str, str, str]]:
     lo, hi = -(10**6), 10**6
     spans = factor_set.select(
-        "item", "parameter", "series",
-        lo=pl.col("year_from").fill_null(lo), hi=pl.col("year_to").fill_null(hi),
+        "item",
+        "parameter",
+        "series",
+        lo=pl.col("year_from").fill_null(lo),
+        hi=pl.col("year_to").fill_null(hi),
     ).sort("item", "parameter", "series", "lo")
     bad = (
         spans.with_columns(prev_hi=pl.col("hi").shift(1).over("item", "parameter", "series"))
         .filter(pl.col("prev_hi") >= pl.col("lo"))
-        .select("item", "parameter", "series").unique()
+        .select("item", "parameter", "series")
+        .unique()
     )
     return [tuple(r) for r in bad.iter_rows()]
 
@@ -263,7 +318,9 @@ def _overlaps(factor_set: pl.DataFrame) -> list[tuple[str, str, str]]:
 # Resolving: the values in force for given items and years
 
 
-def resolve(factor_set: pl.DataFrame, item_codes: list[str], years: list[int], grid_series: str) -> pl.DataFrame:
+def resolve(
+    factor_set: pl.DataFrame, item_codes: list[str], years: list[int], grid_series: str
+) -> pl.DataFrame:
     """Values in force per (item, year), one column per parameter (null where the set has none).
 
     Columns: ``item`` (String), ``year`` (Int32), then every name in ``FACTOR_PARAMETERS``
@@ -273,14 +330,19 @@ def resolve(factor_set: pl.DataFrame, item_codes: list[str], years: list[int], g
     schema = {"item": pl.String, "year": pl.Int32, **{p: pl.Float64 for p in FACTOR_PARAMETERS}}
     if not item_codes or not years:
         return pl.DataFrame(schema=schema)
-    wanted = pl.DataFrame({"item": item_codes}).join(pl.DataFrame({"year": years}, schema={"year": pl.Int32}),
-                                                     how="cross")
+    wanted = pl.DataFrame({"item": item_codes}).join(
+        pl.DataFrame({"year": years}, schema={"year": pl.Int32}), how="cross"
+    )
     rows = factor_set.filter((pl.col("series") == "") | (pl.col("series") == grid_series))
     specific = rows.filter(pl.col("item") != "*").join(wanted, on="item")
     generic = rows.filter(pl.col("item") == "*").drop("item").join(wanted, how="cross")
     in_force = (
-        pl.concat([specific.with_columns(priority=pl.lit(0)),
-                   generic.select(specific.columns).with_columns(priority=pl.lit(1))])
+        pl.concat(
+            [
+                specific.with_columns(priority=pl.lit(0)),
+                generic.select(specific.columns).with_columns(priority=pl.lit(1)),
+            ]
+        )
         .filter(
             (pl.col("year_from").is_null() | (pl.col("year") >= pl.col("year_from")))
             & (pl.col("year_to").is_null() | (pl.col("year") <= pl.col("year_to")))
@@ -293,6 +355,10 @@ def resolve(factor_set: pl.DataFrame, item_codes: list[str], years: list[int], g
     out = wanted
     if wide is not None:
         out = wanted.join(wide, on=["item", "year"], how="left")
-    return out.with_columns(
-        [pl.lit(None, dtype=pl.Float64).alias(p) for p in FACTOR_PARAMETERS if p not in out.columns]
-    ).select(list(schema)).cast(schema)  # type: ignore[arg-type]
+    return (
+        out.with_columns(
+            [pl.lit(None, dtype=pl.Float64).alias(p) for p in FACTOR_PARAMETERS if p not in out.columns]
+        )
+        .select(list(schema))
+        .cast(schema)
+    )  # type: ignore[arg-type]

@@ -81,7 +81,9 @@ def _read_excel(path: Path) -> pl.DataFrame:
     if not rows:
         raise ReadError("the first sheet is empty")
     header, body = [str(h).strip() for h in rows[0]], rows[1:]
-    columns = {h or f"column_{i}": [_cell(r[i]) if i < len(r) else None for r in body] for i, h in enumerate(header)}
+    columns = {
+        h or f"column_{i}": [_cell(r[i]) if i < len(r) else None for r in body] for i, h in enumerate(header)
+    }
     return pl.DataFrame(columns, schema={c: pl.String for c in columns})
 
 

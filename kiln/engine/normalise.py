@@ -72,7 +72,9 @@ def _code_tables():
         else:
             item = catalogue.ITEMS[base]
             # Quantity rows look their measured parameters up under ``parameter_item``.
-            param_item.append(CODE_INDEX[item.parameter_item] if item.parameters or item.parameter_base else NO_INDEX)
+            param_item.append(
+                CODE_INDEX[item.parameter_item] if item.parameters or item.parameter_base else NO_INDEX
+            )
             param_name.append(NO_INDEX)
     return (
         pl.Series("canon", canon, dtype=pl.UInt8),
@@ -103,6 +105,9 @@ class Prepared:
     period_problem: dict[str, str] = field(default_factory=dict)  # bad period → code ("" = empty)
     unknown_items: list[str] = field(default_factory=list)  # item values not in CODES ("" = empty)
     luts: dict[str, pl.Series] = field(default_factory=dict)  # lookup tables by physical code
+    # Small index spaces for the hot path: column → (expression giving each row's index, the value
+    # of every index). Enum-like columns with few categories use the physical code itself.
+    spaces: dict[str, tuple[pl.Expr, list]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -132,7 +137,8 @@ class Prepared:
         canon = pl.lit(CODE_CANON).gather(pl.col("_item"))
         facility = (
             pl.lit(luts["facility"]).gather(pl.col("facility").to_physical()).fill_null(0)
-            if "facility" in luts else pl.lit(0, dtype=pl.UInt32)
+            if "facility" in luts
+            else pl.lit(0, dtype=pl.UInt32)
         )
         return (
             lf.with_columns(
@@ -143,7 +149,9 @@ class Prepared:
                 _fac=facility,
             )
             .with_columns(
-                _conv=pl.lit(luts["conv"]).gather(pl.col("_unit").cast(pl.UInt32) * n_canon + canon.cast(pl.UInt32)),
+                _conv=pl.lit(luts["conv"]).gather(
+                    pl.col("_unit").cast(pl.UInt32) * n_canon + canon.cast(pl.UInt32)
+                ),
                 _year=pl.lit(luts["year"]).gather(pl.col("_period")),
             )
             .with_columns(_qc=pl.col("quantity") * pl.col("_conv"))
@@ -172,27 +180,42 @@ def _as_float(series: pl.Series) -> pl.Series:
 def dictionary(series: pl.Series) -> tuple[list[int], list[str], bool]:
     """Distinct values of a Categorical/Enum column: (physical codes, values, has nulls).
 
-    Counts physical codes with ``numpy.bincount`` instead of hashing ten million rows.
+    Counts physical codes with ``numpy.bincount``, chunk by chunk without copying, instead of
+    hashing ten million rows.
     """
     phys = series.to_physical()
     has_null = phys.null_count() > 0
-    codes = phys.drop_nulls().to_numpy() if has_null else phys.to_numpy()
-    if codes.size == 0:
+    seen = np.zeros(0, dtype=np.int64)
+    for chunk in phys.get_chunks():
+        codes = chunk.drop_nulls().to_numpy() if has_null else chunk.to_numpy()
+        if codes.size == 0:
+            continue
+        counts = np.bincount(codes)
+        if counts.size > seen.size:
+            seen = np.pad(seen, (0, counts.size - seen.size))
+        seen[: counts.size] += counts
+    present = np.flatnonzero(seen)
+    if present.size == 0:
         return [], [], has_null
-    present = np.flatnonzero(np.bincount(codes))
+    index = pl.Series(present, dtype=pl.UInt32)
     dtype = series.dtype
     if isinstance(dtype, pl.Enum):
-        categories = dtype.categories
-        values = [categories[i] for i in present.tolist()]
+        values = dtype.categories.gather(index).to_list()
     else:
-        values = dtype.categories.to_series().gather(pl.Series(present, dtype=pl.UInt32)).to_list()
+        values = dtype.categories.to_series().gather(index).to_list()
     return present.tolist(), values, has_null
 
 
 def _lut(phys: list[int], values: list, dtype: pl.DataType, fill=0) -> pl.Series:
     """Lookup table indexed by physical code; ``None`` values become nulls."""
-    np_dtype = {pl.UInt8: np.uint8, pl.UInt16: np.uint16, pl.UInt32: np.uint32, pl.Int32: np.int32,
-                pl.Float64: np.float64, pl.Boolean: np.bool_}[dtype]
+    np_dtype = {
+        pl.UInt8: np.uint8,
+        pl.UInt16: np.uint16,
+        pl.UInt32: np.uint32,
+        pl.Int32: np.int32,
+        pl.Float64: np.float64,
+        pl.Boolean: np.bool_,
+    }[dtype]
     table = np.full((max(phys) + 1) if phys else 1, fill, dtype=np_dtype)
     known = [(i, v) for i, v in zip(phys, values, strict=True) if v is not None]
     if known:
@@ -200,6 +223,24 @@ def _lut(phys: list[int], values: list, dtype: pl.DataType, fill=0) -> pl.Series
     out = pl.Series(table, dtype=dtype)
     nulls = [i for i, v in zip(phys, values, strict=True) if v is None]
     return out.scatter(nulls, None) if nulls else out
+
+
+DIRECT_INDEX_LIMIT = 1024  # physical codes below this index lookup tables directly
+
+
+def _space(column: str, phys: list[int], values: list[str]) -> tuple[pl.Expr, list]:
+    """(per-row index expression, value of each index) for a Categorical/Enum column."""
+    code = pl.col(column).to_physical()
+    if not phys:
+        return code, [None]
+    top = max(phys)
+    if top < DIRECT_INDEX_LIMIT:
+        by_index: list = [None] * (top + 1)
+        for i, v in zip(phys, values, strict=True):
+            by_index[i] = v
+        return code, by_index
+    remap = _lut(phys, list(range(len(phys))), pl.UInt32)
+    return pl.lit(remap).gather(code), list(values)
 
 
 def period_problem(period: str | None, not_after: str | None) -> str | None:
@@ -227,11 +268,16 @@ def credit_code_problems(codes: pl.Series) -> pl.Series:
     check = ((31 - total % 31) % 31).cast(pl.Int32)
     frame = pl.DataFrame({"c": codes.cast(pl.String)})
     reason = (
-        pl.when(c.is_null()).then(pl.lit("missing"))
-        .when(c.str.len_chars() != 18).then(pl.lit("length"))
-        .when(pl.any_horizontal([d.is_null() for d in digit])).then(pl.lit("charset"))
-        .when(~c.str.slice(2, 6).str.contains(r"^\d{6}$")).then(pl.lit("region"))
-        .when(check != digit[17]).then(pl.lit("checksum"))
+        pl.when(c.is_null())
+        .then(pl.lit("missing"))
+        .when(c.str.len_chars() != 18)
+        .then(pl.lit("length"))
+        .when(pl.any_horizontal([d.is_null() for d in digit]))
+        .then(pl.lit("charset"))
+        .when(~c.str.slice(2, 6).str.contains(r"^\d{6}$"))
+        .then(pl.lit("region"))
+        .when(check != digit[17])
+        .then(pl.lit("checksum"))
         .otherwise(None)
     )
     return frame.select(reason.alias("reason"))["reason"]
@@ -264,26 +310,33 @@ def prepare(
     columns["quantity"] = _as_float(activity.get_column("quantity"))
     for c in OPTIONAL_COLUMNS:
         if c in activity.columns:
-            columns[c] = _as_categorical(activity.get_column(c)) if c == "facility" else activity.get_column(c)
+            columns[c] = (
+                _as_categorical(activity.get_column(c)) if c == "facility" else activity.get_column(c)
+            )
     order = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in columns]
     data = pl.DataFrame([columns[c].alias(c) for c in order])
     luts: dict[str, pl.Series] = {}
 
+    distinct = {c: dictionary(data.get_column(c)) for c in ("item", "unit", "period")}
+    spaces = {c: _space(c, *distinct[c][:2]) for c in ("item", "unit", "period")}
+
     # Items: physical code → CODES index (null when unknown).
-    phys, values, has_null = dictionary(data.get_column("item"))
+    phys, values, has_null = distinct["item"]
     luts["item"] = _lut(phys, [CODE_INDEX.get(v) for v in values], pl.UInt16)
     items_present = sorted({CODE_INDEX[v] for v in values if v in CODE_INDEX})
     unknown_items = [v for v in values if v not in CODE_INDEX] + ([""] if has_null else [])
 
     # Units: physical code → dense index; dense index × canonical unit → multiplier.
-    phys, unit_values, _ = dictionary(data.get_column("unit"))
+    phys, unit_values, _ = distinct["unit"]
     luts["unit"] = _lut(phys, list(range(len(unit_values))), pl.UInt32)
     luts["conv"] = pl.Series(
-        "conv", [units.factor(u, canon) for u in unit_values for canon in units.CANONICAL_UNITS], dtype=pl.Float64
+        "conv",
+        [units.factor(u, canon) for u in unit_values for canon in units.CANONICAL_UNITS],
+        dtype=pl.Float64,
     )
 
     # Periods: physical code → index into the sorted valid periods; years.
-    phys, period_values, has_null = dictionary(data.get_column("period"))
+    phys, period_values, has_null = distinct["period"]
     problems = {v: period_problem(v, not_after) for v in period_values}
     valid = sorted(v for v, problem in problems.items() if problem is None)
     period_index = {v: i for i, v in enumerate(valid)}
@@ -320,6 +373,7 @@ def prepare(
         period_problem=period_problems,
         unknown_items=unknown_items,
         luts=luts,
+        spaces=spaces,
     )
 
 
@@ -331,14 +385,26 @@ def parameters(prepared: Prepared) -> pl.DataFrame:
     ``PARAMETER_NAMES``) and ``value`` (Float64, in the parameter's canonical unit, see
     ``kiln.engine.items.parameter_unit``; null when the unit does not convert).
     """
-    schema = {"_row": pl.UInt32, "_cc": pl.UInt32, "_period": pl.UInt16, "_fac": pl.UInt32, "_year": pl.Int32,
-              "param_item": pl.UInt16, "param": pl.UInt16, "value": pl.Float64}
+    schema = {
+        "_row": pl.UInt32,
+        "_cc": pl.UInt32,
+        "_period": pl.UInt16,
+        "_fac": pl.UInt32,
+        "_year": pl.Int32,
+        "param_item": pl.UInt16,
+        "param": pl.UInt16,
+        "value": pl.Float64,
+    }
     if not prepared.has_parameters:
         return pl.DataFrame(schema=schema)
     return (
         prepared.select_rows("parameter")
         .select(
-            "_row", "_cc", "_period", "_fac", "_year",
+            "_row",
+            "_cc",
+            "_period",
+            "_fac",
+            "_year",
             param_item=pl.lit(CODE_PARAM_ITEM).gather(pl.col("_item")),
             param=pl.lit(CODE_PARAM_NAME).gather(pl.col("_item")),
             value=pl.col("_qc"),
@@ -352,7 +418,9 @@ ITEM_BITS = 64  # parameter items are base items: fewer than 64
 assert N_BASE <= ITEM_BITS
 
 
-def measured_key(prepared: Prepared, cc: pl.Expr, period: pl.Expr, facility: pl.Expr, param_item: pl.Expr) -> pl.Expr:
+def measured_key(
+    prepared: Prepared, cc: pl.Expr, period: pl.Expr, facility: pl.Expr, param_item: pl.Expr
+) -> pl.Expr:
     """One UInt64 join key for (credit code, period, facility, parameter item).
 
     The credit code's dictionary code fills the high 32 bits; period, facility and item share the

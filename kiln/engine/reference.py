@@ -43,9 +43,7 @@ def _conversion(unit: str, canonical: str) -> Decimal:
 
 class _Factors:
     def __init__(self, factor_rows: list[dict], grid_series: str):
-        self.rows = [
-            r for r in factor_rows if not r.get("series") or r["series"] == grid_series
-        ]
+        self.rows = [r for r in factor_rows if not r.get("series") or r["series"] == grid_series]
 
     def get(self, item: str, parameter: str, year: int) -> Decimal | None:
         for wanted in (item, "*"):
@@ -80,16 +78,18 @@ def compute(rows: list[dict], factor_rows: list[dict], grid_series: str = "MEE_E
         for formula in formulas:
             inputs = _Inputs(r, item.parameter_item, measured, factors)
             factor, energy = _formula(formula, inputs)
-            results.append({
-                "row": index,
-                "item": r["item"],
-                "formula": formula,
-                "co2_t": item.sign * q * factor,
-                "energy_tce": item.sign * q * energy,
-                "source_category": item.source_category,
-                "energy_type": (item.energy_type or "none") if formula != "al_pfc" else "none",
-                "tier": "measured" if inputs.used_measured else "default",
-            })
+            results.append(
+                {
+                    "row": index,
+                    "item": r["item"],
+                    "formula": formula,
+                    "co2_t": item.sign * q * factor,
+                    "energy_tce": item.sign * q * energy,
+                    "source_category": item.source_category,
+                    "energy_type": (item.energy_type or "none") if formula != "al_pfc" else "none",
+                    "tier": "measured" if inputs.used_measured else "default",
+                }
+            )
     return results
 
 
@@ -128,12 +128,16 @@ def _formula(formula: str, i: _Inputs) -> tuple[Decimal, Decimal]:
     if formula in ("electricity", "heat"):
         return const("ef"), const("tce_per_unit")
     if formula == "clinker":
-        return ((v("cao") - v("cao_noncarbonate")) * const("cao_to_co2")
-                + (v("mgo") - v("mgo_noncarbonate")) * const("mgo_to_co2")), zero
+        return (
+            (v("cao") - v("cao_noncarbonate")) * const("cao_to_co2")
+            + (v("mgo") - v("mgo_noncarbonate")) * const("mgo_to_co2")
+        ), zero
     if formula == "carbonate":
         return v("purity") * const("co2_per_carbonate"), zero
     if formula == "al_anode":
-        return v("anode_net_consumption") * (1 - v("anode_sulphur") - v("anode_ash")) * const("carbon_to_co2"), zero
+        return v("anode_net_consumption") * (1 - v("anode_sulphur") - v("anode_ash")) * const(
+            "carbon_to_co2"
+        ), zero
     if formula == "al_pfc":
         aem = v("anode_effect_minutes", required=False)
         if aem is not None:
@@ -149,7 +153,9 @@ def _formula(formula: str, i: _Inputs) -> tuple[Decimal, Decimal]:
     return zero, zero
 
 
-def totals(results: list[dict], rows: list[dict], key=lambda row: (row["credit_code"], row["period"])) -> dict:
+def totals(
+    results: list[dict], rows: list[dict], key=lambda row: (row["credit_code"], row["period"])
+) -> dict:
     """Sum of ``co2_t`` per key of the input row and source category (biomass kept apart)."""
     out: dict = defaultdict(Decimal)
     for res in results:

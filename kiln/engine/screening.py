@@ -87,9 +87,20 @@ FAMILIES = ("duplicate", "completeness", "unit", "range", "jump", "cross_source"
 MONTHS_OF_CONTEXT = 12  # history the trailing-median checks need before the first screened month
 
 FINDING_SCHEMA = {
-    "rule_id": pl.String, "version": pl.UInt16, "check": pl.String, "family": pl.String, "severity": pl.String,
-    "credit_code": pl.String, "period": pl.String, "item": pl.String, "facility": pl.String,
-    "value": pl.Float64, "low": pl.Float64, "high": pl.Float64, "reference": pl.Float64, "score": pl.Float64,
+    "rule_id": pl.String,
+    "version": pl.UInt16,
+    "check": pl.String,
+    "family": pl.String,
+    "severity": pl.String,
+    "credit_code": pl.String,
+    "period": pl.String,
+    "item": pl.String,
+    "facility": pl.String,
+    "value": pl.Float64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "reference": pl.Float64,
+    "score": pl.Float64,
     "detail": pl.String,
 }
 
@@ -108,53 +119,163 @@ class Check:
     note: str = ""
 
 
-CHECKS: dict[str, Check] = {c.name: c for c in (
-    Check("duplicate_row", "duplicate", "the same enterprise, month, item and facility reported more than once"),
-    Check("duplicate_evidence", "duplicate", "one evidence file (same SHA-256) used by several enterprises or months",
-          needs=("evidence",), defaults={"across": "enterprises", "kinds": []}),
-    Check("missing_month", "completeness",
-          "a stream (or the whole enterprise) reported before but not in this month",
-          uses=("item",), defaults={"max_gap": 3}),
-    Check("missing_evidence", "completeness", "an obliged enterprise-month with data but no evidence deposited",
-          needs=("evidence",), defaults={"deadline_days": 40}),
-    Check("missing_parameter", "completeness",
-          "a fuel or process quantity without the measured parameters its sector requires",
-          uses=("sector",), defaults={"requirements": {}}),
-    Check("unit_scale", "unit", "a value about ×1000 (or ÷1000) the stream's own median: a unit slip",
-          uses=("sector", "item"), defaults={"factor": 1000.0, "tolerance": 3.0, "direction": "up",
-                                             "applies_to": "quantities", "min_months": 3}),
-    Check("range", "range", "a measured parameter outside its configured range",
-          uses=("sector", "item", "parameter", "low", "high")),
-    Check("intensity_range", "range", "emissions per unit of the main product outside its configured range",
-          needs=("emissions",), uses=("sector", "item", "low", "high")),
-    Check("jump_median", "jump", "a quantity differs by more than a factor from its trailing 12-month median",
-          uses=("sector", "item"), defaults={"ratio": 2.5, "window": 12, "min_months": 6, "min_value": 0.0,
-                                             "relative_to_enterprise": True}),
-    Check("jump_mom", "jump", "a quantity changed by more than a factor from the previous month",
-          uses=("sector", "item"), defaults={"ratio": 3.0, "min_value": 0.0, "relative_to_enterprise": True}),
-    Check("parameter_shift", "jump", "a measured parameter moved away from the stream's own median",
-          uses=("sector", "item", "parameter"), defaults={"tolerance": 0.25, "tolerances": {}, "min_months": 3}),
-    Check("metered_electricity", "cross_source", "reported purchased electricity differs from the grid meter",
-          needs=("metered",), defaults={"tolerance": 0.10}),
-    Check("metered_unreported", "cross_source", "the grid metered electricity that was not reported",
-          needs=("metered",), defaults={"min_mwh": 1.0}),
-    Check("annual_sum", "cross_source", "monthly sums differ from the annual report", available=False,
-          note="no annual report model exists yet; the check is skipped"),
-    Check("lab_element_carbon", "lab", "element carbon implied by carbon content × NCV outside its range",
-          uses=("item", "low", "high")),
-    Check("lab_mass_balance", "lab", "carbon + hydrogen + sulphur + moisture of one sample exceed the whole",
-          uses=("item", "high"), defaults={"min_components": 2}),
-    Check("lab_ncv_composition", "lab", "NCV inconsistent with the sample's C, H, S and moisture (Mendeleev)",
-          uses=("item",), defaults={"tolerance": 0.15, "oxygen": 0.07}),
-    Check("peer_intensity", "peer", "emissions per unit of product far from the industry's median (robust z)",
-          needs=("emissions", "enterprises"), defaults={"z": 3.5, "min_peers": 5, "products": []}),
-    Check("peer_value_added", "peer", "emissions per unit of value added far from the industry's median",
-          needs=("emissions", "enterprises", "economic"), defaults={"z": 3.5, "min_peers": 5}),
-)}
+CHECKS: dict[str, Check] = {
+    c.name: c
+    for c in (
+        Check(
+            "duplicate_row",
+            "duplicate",
+            "the same enterprise, month, item and facility reported more than once",
+        ),
+        Check(
+            "duplicate_evidence",
+            "duplicate",
+            "one evidence file (same SHA-256) used by several enterprises or months",
+            needs=("evidence",),
+            defaults={"across": "enterprises", "kinds": []},
+        ),
+        Check(
+            "missing_month",
+            "completeness",
+            "a stream (or the whole enterprise) reported before but not in this month",
+            uses=("item",),
+            defaults={"max_gap": 3},
+        ),
+        Check(
+            "missing_evidence",
+            "completeness",
+            "an obliged enterprise-month with data but no evidence deposited",
+            needs=("evidence",),
+            defaults={"deadline_days": 40},
+        ),
+        Check(
+            "missing_parameter",
+            "completeness",
+            "a fuel or process quantity without the measured parameters its sector requires",
+            uses=("sector",),
+            defaults={"requirements": {}},
+        ),
+        Check(
+            "unit_scale",
+            "unit",
+            "a value about ×1000 (or ÷1000) the stream's own median: a unit slip",
+            uses=("sector", "item"),
+            defaults={
+                "factor": 1000.0,
+                "tolerance": 3.0,
+                "direction": "up",
+                "applies_to": "quantities",
+                "min_months": 3,
+            },
+        ),
+        Check(
+            "range",
+            "range",
+            "a measured parameter outside its configured range",
+            uses=("sector", "item", "parameter", "low", "high"),
+        ),
+        Check(
+            "intensity_range",
+            "range",
+            "emissions per unit of the main product outside its configured range",
+            needs=("emissions",),
+            uses=("sector", "item", "low", "high"),
+        ),
+        Check(
+            "jump_median",
+            "jump",
+            "a quantity differs by more than a factor from its trailing 12-month median",
+            uses=("sector", "item"),
+            defaults={
+                "ratio": 2.5,
+                "window": 12,
+                "min_months": 6,
+                "min_value": 0.0,
+                "relative_to_enterprise": True,
+            },
+        ),
+        Check(
+            "jump_mom",
+            "jump",
+            "a quantity changed by more than a factor from the previous month",
+            uses=("sector", "item"),
+            defaults={"ratio": 3.0, "min_value": 0.0, "relative_to_enterprise": True},
+        ),
+        Check(
+            "parameter_shift",
+            "jump",
+            "a measured parameter moved away from the stream's own median",
+            uses=("sector", "item", "parameter"),
+            defaults={"tolerance": 0.25, "tolerances": {}, "min_months": 3},
+        ),
+        Check(
+            "metered_electricity",
+            "cross_source",
+            "reported purchased electricity differs from the grid meter",
+            needs=("metered",),
+            defaults={"tolerance": 0.10},
+        ),
+        Check(
+            "metered_unreported",
+            "cross_source",
+            "the grid metered electricity that was not reported",
+            needs=("metered",),
+            defaults={"min_mwh": 1.0},
+        ),
+        Check(
+            "annual_sum",
+            "cross_source",
+            "monthly sums differ from the annual report",
+            available=False,
+            note="no annual report model exists yet; the check is skipped",
+        ),
+        Check(
+            "lab_element_carbon",
+            "lab",
+            "element carbon implied by carbon content × NCV outside its range",
+            uses=("item", "low", "high"),
+        ),
+        Check(
+            "lab_mass_balance",
+            "lab",
+            "carbon + hydrogen + sulphur + moisture of one sample exceed the whole",
+            uses=("item", "high"),
+            defaults={"min_components": 2},
+        ),
+        Check(
+            "lab_ncv_composition",
+            "lab",
+            "NCV inconsistent with the sample's C, H, S and moisture (Mendeleev)",
+            uses=("item",),
+            defaults={"tolerance": 0.15, "oxygen": 0.07},
+        ),
+        Check(
+            "peer_intensity",
+            "peer",
+            "emissions per unit of product far from the industry's median (robust z)",
+            needs=("emissions", "enterprises"),
+            defaults={"z": 3.5, "min_peers": 5, "products": []},
+        ),
+        Check(
+            "peer_value_added",
+            "peer",
+            "emissions per unit of value added far from the industry's median",
+            needs=("emissions", "enterprises", "economic"),
+            defaults={"z": 3.5, "min_peers": 5},
+        ),
+    )
+}
 
 # The product whose output measures an enterprise's activity for intensity checks, first found wins.
-PRODUCT_PRIORITY = ("clinker_output", "crude_steel_output", "aluminium_output", "power_supplied", "cement_output",
-                    "heat_supplied", "product_output")
+PRODUCT_PRIORITY = (
+    "clinker_output",
+    "crude_steel_output",
+    "aluminium_output",
+    "power_supplied",
+    "cement_output",
+    "heat_supplied",
+    "product_output",
+)
 
 
 @dataclass(frozen=True)
@@ -202,7 +323,9 @@ class Context:
     ent_industry: np.ndarray  # object[n_enterprises]: GB/T 4754 code or ""
     ent_obliged: np.ndarray  # bool[n_enterprises]
     metered: np.ndarray | None  # float64[n_enterprises, n_months] MWh (NaN: none or incomplete)
-    evidence: pl.DataFrame | None  # ent (-1: outside the screened scope), m (null: off the axis), sha256, kind
+    evidence: (
+        pl.DataFrame | None
+    )  # ent (-1: outside the screened scope), m (null: off the axis), sha256, kind
     emissions: np.ndarray | None  # float64[n_enterprises, n_months] tCO2
     economic: pl.DataFrame | None  # ent, year, value_added (10^4 CNY)
     as_of: datetime.date
@@ -244,8 +367,10 @@ class Context:
             return np.ones(self.n_enterprises, dtype=bool)
         sector = rule.sector
         return np.array(
-            [s == sector or (bool(i) and i.startswith(sector)) for s, i in zip(self.ent_sector, self.ent_industry,
-                                                                              strict=True)],
+            [
+                s == sector or (bool(i) and i.startswith(sector))
+                for s, i in zip(self.ent_sector, self.ent_industry, strict=True)
+            ],
             dtype=bool,
         )
 
@@ -290,28 +415,43 @@ def metered_monthly(frame: pl.DataFrame) -> pl.DataFrame:
     if "date" in frame.columns:
         daily = frame.filter(pl.col("date").is_not_null()).with_columns(pl.col("date").cast(pl.Date))
         parts.append(
-            daily.group_by(pl.col("credit_code").cast(pl.String), pl.col("date").dt.strftime("%Y-%m").alias("period"))
-            .agg(pl.col("kwh").cast(pl.Float64).sum(), pl.col("date").n_unique().alias("days"),
-                 pl.col("date").first().dt.month_end().dt.day().alias("month_days"))
-            .select("credit_code", "period", "kwh", (pl.col("days") >= pl.col("month_days")).alias("complete"),
-                    pl.lit(1, dtype=pl.Int8).alias("_rank"))
+            daily.group_by(
+                pl.col("credit_code").cast(pl.String), pl.col("date").dt.strftime("%Y-%m").alias("period")
+            )
+            .agg(
+                pl.col("kwh").cast(pl.Float64).sum(),
+                pl.col("date").n_unique().alias("days"),
+                pl.col("date").first().dt.month_end().dt.day().alias("month_days"),
+            )
+            .select(
+                "credit_code",
+                "period",
+                "kwh",
+                (pl.col("days") >= pl.col("month_days")).alias("complete"),
+                pl.lit(1, dtype=pl.Int8).alias("_rank"),
+            )
         )
     if "period" in frame.columns:
         monthly = frame.filter(pl.col("period").is_not_null())
         if "date" in frame.columns:
             monthly = monthly.filter(pl.col("date").is_null())
         complete = pl.col("complete").cast(pl.Boolean) if "complete" in frame.columns else pl.lit(True)
-        aggregated = (
-            monthly.group_by("credit_code", "period")
-            .agg(pl.col("kwh").cast(pl.Float64).sum(), complete.all().alias("complete"))
+        aggregated = monthly.group_by("credit_code", "period").agg(
+            pl.col("kwh").cast(pl.Float64).sum(), complete.all().alias("complete")
         )
         if not parts:
             return aggregated
-        parts.append(aggregated.with_columns(pl.col("credit_code").cast(pl.String), pl.col("period").cast(pl.String),
-                                             pl.lit(0, dtype=pl.Int8).alias("_rank")))
+        parts.append(
+            aggregated.with_columns(
+                pl.col("credit_code").cast(pl.String),
+                pl.col("period").cast(pl.String),
+                pl.lit(0, dtype=pl.Int8).alias("_rank"),
+            )
+        )
     if not parts:
-        return pl.DataFrame(schema={"credit_code": pl.String, "period": pl.String, "kwh": pl.Float64,
-                                    "complete": pl.Boolean})
+        return pl.DataFrame(
+            schema={"credit_code": pl.String, "period": pl.String, "kwh": pl.Float64, "complete": pl.Boolean}
+        )
     if len(parts) == 1:
         return parts[0].drop("_rank")
     return pl.concat(parts).sort("_rank").unique(["credit_code", "period"], keep="first").drop("_rank")
@@ -340,8 +480,12 @@ class _Column:
         return self.table(mapping, fill, dtype)[self.codes]
 
 
-def _column(series: pl.Series) -> _Column:
-    """Dictionary-encode a text column without hashing its rows when it is already Categorical/Enum."""
+def _column(series: pl.Series, *, exact: bool = True) -> _Column:
+    """Dictionary-encode a text column without hashing its rows when it is already Categorical/Enum.
+
+    ``exact``: list only the values that occur (one counting pass); otherwise an Enum's whole
+    category list is taken as is, which is cheaper for short lists (items, units).
+    """
     s = _as_categorical(series)
     phys = s.to_physical()
     null_code = None
@@ -351,9 +495,12 @@ def _column(series: pl.Series) -> _Column:
     codes = phys.to_numpy()
     if codes.size == 0:
         return _Column(codes, np.zeros(0, dtype=np.int64), [])
-    present = np.flatnonzero(np.bincount(codes))
-    real = present[present != null_code] if null_code is not None else present
     dtype = s.dtype
+    if not exact and isinstance(dtype, pl.Enum):
+        present = np.arange(len(dtype.categories) + (1 if null_code is not None else 0))
+    else:
+        present = np.flatnonzero(np.bincount(codes))
+    real = present[present != null_code] if null_code is not None else present
     index = pl.Series(real, dtype=pl.UInt32)
     if isinstance(dtype, pl.Enum):
         known = dtype.categories.gather(index).to_list()
@@ -405,7 +552,9 @@ def build(
         activity = activity.collect()
     missing = [c for c in REQUIRED_COLUMNS if c not in activity.columns]
     if missing:
-        raise EngineError(pl.concat([frame_error(ErrorCode.MISSING_COLUMN, f"missing column {c!r}") for c in missing]))
+        raise EngineError(
+            pl.concat([frame_error(ErrorCode.MISSING_COLUMN, f"missing column {c!r}") for c in missing])
+        )
     as_of = as_of or datetime.date.today()
     not_after = not_after or current_period(as_of)
 
@@ -426,17 +575,22 @@ def build(
     ent = credit.gather(lambda v: ent_of.get(v, -1) if v is not None else -1, -1, np.int32)
     del credit
 
-    item_col = _column(activity.get_column("item"))
+    item_col = _column(activity.get_column("item"), exact=False)
     item = item_col.gather(lambda v: CODE_INDEX.get(v, -1) if v is not None else -1, -1, np.int32)
     item_values = item_col.values
     del item_col
 
     # Unit conversion: (unit, canonical unit) → multiplier, a small table gathered per row.
-    unit_col = _column(activity.get_column("unit"))
+    unit_col = _column(activity.get_column("unit"), exact=False)
     canon_units = list(units.CANONICAL_UNITS)
-    unit = unit_col.gather(lambda v: unit_col.values.index(v), 0, np.int64)
-    conv = np.array([[units.factor(v or "", c) or np.nan for c in canon_units] for v in unit_col.values]
-                    or [[np.nan] * len(canon_units)], dtype=np.float64)
+    unit_values = unit_col.values
+    unit_position = {v: i for i, v in enumerate(unit_values)}
+    unit = unit_col.gather(lambda v: unit_position[v], 0, np.int64)
+    conv = np.array(
+        [[units.factor(v or "", c) or np.nan for c in canon_units] for v in unit_values]
+        or [[np.nan] * len(canon_units)],
+        dtype=np.float64,
+    )
     del unit_col
     canon = CODE_CANON.to_numpy().astype(np.int64)
     quantity = _as_float(activity.get_column("quantity")).to_numpy()
@@ -445,7 +599,7 @@ def build(
 
     facilities: list[str] = []
     if "facility" in activity.columns:
-        fac_col = _column(activity.get_column("facility"))
+        fac_col = _column(activity.get_column("facility"), exact=False)
         facilities = sorted({v for v in fac_col.values if v})
         fac_of = {v: i + 1 for i, v in enumerate(facilities)}
         fac = fac_col.gather(lambda v: fac_of.get(v, 0) if v else 0, 0, np.int32)
@@ -453,10 +607,10 @@ def build(
     else:
         fac = np.zeros(activity.height, dtype=np.int32)
     noted_rows = None
-    if "note" in activity.columns:
-        note = activity.get_column("note")
-        if note.null_count() < len(note):
-            noted_rows = (note.is_not_null() & (note.cast(pl.String) != "")).to_numpy()
+    if "note" in activity.columns and activity.get_column("note").null_count() < activity.height:
+        noted_rows = _column(activity.get_column("note"), exact=False).gather(
+            lambda v: bool(v and v.strip()), False, np.bool_
+        )
 
     keep = (ent >= 0) & (item >= 0) & (m >= 0) & np.isfinite(qc) & (qc >= 0)
     if not keep.all():
@@ -467,13 +621,15 @@ def build(
     # Streams: (item, facility) pairs first (a few hundred), then pair × enterprise, so the key space
     # stays small and streams come out sorted by item, facility, enterprise.
     n_fac = len(facilities) + 1
-    pair_key = item.astype(np.int64) * n_fac + fac
+    pair_key = item * n_fac + fac  # int32 throughout: every key space here is far below 2**31
     pair_seen = np.bincount(pair_key, minlength=len(CODES) * n_fac)
     pairs = np.flatnonzero(pair_seen)
     pair_index = np.full(len(pair_seen), -1, dtype=np.int64)
     pair_index[pairs] = np.arange(len(pairs))
     ne = len(codes)
-    key = pair_index[pair_key] * ne + ent
+    if len(pairs) * ne >= 1 << 31:
+        raise ValueError("too many enterprises × (item, facility) pairs in one frame; screen it by region")
+    key = pair_index.astype(np.int32)[pair_key] * np.int32(ne) + ent
     del pair_key
     seen = np.zeros(len(pairs) * ne, dtype=bool)
     seen[key] = True
@@ -487,7 +643,7 @@ def build(
     s_fac = (pairs[s_pair] % n_fac).astype(np.int32)
 
     nm, ns = len(months), len(stream_keys)
-    cell = stream.astype(np.int64) * nm + m
+    cell = stream * np.int32(nm) + m if ns * nm < 1 << 31 else stream.astype(np.int64) * nm + m
     del stream
     values = np.full(ns * nm, np.nan)
     values[cell] = qc
@@ -500,7 +656,7 @@ def build(
         noted[cell[noted_rows]] = True
     del cell
     ent_present = np.zeros(ne * nm, dtype=bool)
-    ent_present[ent.astype(np.int64) * nm + m] = True
+    ent_present[ent * np.int32(nm) + m if ne * nm < 1 << 31 else ent.astype(np.int64) * nm + m] = True
 
     screened = np.ones(nm, dtype=bool)
     if periods is not None:
@@ -509,12 +665,30 @@ def build(
 
     sector, industry, obliged = _enterprise_columns(codes, enterprises)
     ctx = Context(
-        months=months, codes=codes, facilities=facilities, screened=screened,
-        s_ent=s_ent.astype(np.int32), s_item=s_item, s_fac=s_fac, values=values.reshape(ns, nm),
-        noted=noted.reshape(ns, nm), dup_cells=dup_cells, dup_counts=dup_counts,
-        ent_present=ent_present.reshape(ne, nm), ent_sector=sector, ent_industry=industry, ent_obliged=obliged,
-        metered=None, evidence=None, emissions=None, economic=None, as_of=as_of,
-        pair_index=pair_index, n_fac=n_fac, stream_table=table, n_flows=int(np.count_nonzero(s_item < N_BASE)),
+        months=months,
+        codes=codes,
+        facilities=facilities,
+        screened=screened,
+        s_ent=s_ent.astype(np.int32),
+        s_item=s_item,
+        s_fac=s_fac,
+        values=values.reshape(ns, nm),
+        noted=noted.reshape(ns, nm),
+        dup_cells=dup_cells,
+        dup_counts=dup_counts,
+        ent_present=ent_present.reshape(ne, nm),
+        ent_sector=sector,
+        ent_industry=industry,
+        ent_obliged=obliged,
+        metered=None,
+        evidence=None,
+        emissions=None,
+        economic=None,
+        as_of=as_of,
+        pair_index=pair_index,
+        n_fac=n_fac,
+        stream_table=table,
+        n_flows=int(np.count_nonzero(s_item < N_BASE)),
         unknown_items=sorted({v for v in item_values if v is not None and v not in CODE_INDEX}),
     )
     _attach(ctx, metered=metered, evidence=evidence, emissions=emissions, economic=economic)
@@ -534,8 +708,9 @@ def _enterprise_columns(codes: list[str], enterprises: pl.DataFrame | None):
     ok = ent >= 0
     for name, target in (("sector", sector), ("industry_code", industry)):
         if name in enterprises.columns:
-            target[ent[ok]] = np.array(enterprises.get_column(name).cast(pl.String).fill_null("").to_list(),
-                                       dtype=object)[ok]
+            target[ent[ok]] = np.array(
+                enterprises.get_column(name).cast(pl.String).fill_null("").to_list(), dtype=object
+            )[ok]
     if "obliged" in enterprises.columns:
         obliged[:] = False
         obliged[ent[ok]] = enterprises.get_column("obliged").cast(pl.Boolean).fill_null(False).to_numpy()[ok]
@@ -545,41 +720,78 @@ def _enterprise_columns(codes: list[str], enterprises: pl.DataFrame | None):
 def _attach(ctx: Context, *, metered, evidence, emissions, economic) -> None:
     codes, months = ctx.codes, ctx.months
     if metered is not None:
-        monthly = metered if "date" not in metered.columns and "complete" in metered.columns else metered_monthly(
-            metered)
-        mwh = monthly.get_column("kwh").cast(pl.Float64).to_numpy() / 1000.0
-        complete = monthly.get_column("complete").fill_null(True).to_numpy()
-        ctx.metered = _on_grid(monthly, codes, months, np.where(complete, mwh, np.nan))
+        # Daily readings are summed per month first; monthly ones go straight onto the grid, where
+        # repeated (enterprise, month) readings add up and one incomplete reading spoils the month.
+        monthly = metered_monthly(metered) if "date" in metered.columns else metered
+        ent = _index_of(monthly.get_column("credit_code"), codes)
+        m = _index_of(monthly.get_column("period"), months)
+        ok = (ent >= 0) & (m >= 0)
+        cell = ent[ok] * len(months) + m[ok]
+        size = len(codes) * len(months)
+        kwh = monthly.get_column("kwh").cast(pl.Float64).fill_null(np.nan).to_numpy()[ok]
+        incomplete = np.isnan(kwh)
+        if "complete" in monthly.columns:
+            incomplete |= ~monthly.get_column("complete").cast(pl.Boolean).fill_null(True).to_numpy()[ok]
+        total = np.bincount(cell, weights=np.nan_to_num(kwh), minlength=size)
+        seen = np.bincount(cell, minlength=size) > 0
+        spoiled = np.bincount(cell, weights=incomplete, minlength=size) > 0
+        ctx.metered = np.where(seen & ~spoiled, total / 1000.0, np.nan).reshape(len(codes), len(months))
     if evidence is not None:
-        ctx.evidence = pl.DataFrame({
-            "credit_code": evidence.get_column("credit_code").cast(pl.String),
-            "period": evidence.get_column("period").cast(pl.String),
-            "sha256": evidence.get_column("sha256").cast(pl.String),
-            "kind": evidence.get_column("kind").cast(pl.String) if "kind" in evidence.columns else pl.Series(
-                [""] * evidence.height, dtype=pl.String),
-            "ent": _index_of(evidence.get_column("credit_code"), codes),
-        }).with_columns(
-            pl.Series("m", _index_of(evidence.get_column("period"), months)).cast(pl.Int64).replace(-1, None))
+        ctx.evidence = pl.DataFrame(
+            {
+                "credit_code": evidence.get_column("credit_code").cast(pl.String),
+                "period": evidence.get_column("period").cast(pl.String),
+                "sha256": evidence.get_column("sha256").cast(pl.String),
+                "kind": evidence.get_column("kind").cast(pl.String)
+                if "kind" in evidence.columns
+                else pl.Series([""] * evidence.height, dtype=pl.String),
+                "ent": _index_of(evidence.get_column("credit_code"), codes),
+            }
+        ).with_columns(
+            pl.Series("m", _index_of(evidence.get_column("period"), months)).cast(pl.Int64).replace(-1, None)
+        )
     if emissions is not None:
-        ctx.emissions = _on_grid(emissions, codes, months, emissions.get_column("co2_t").cast(pl.Float64).to_numpy())
+        ctx.emissions = _on_grid(
+            emissions, codes, months, emissions.get_column("co2_t").cast(pl.Float64).to_numpy()
+        )
     if economic is not None:
         ent = _index_of(economic.get_column("credit_code"), codes)
-        ctx.economic = pl.DataFrame({
-            "ent": ent, "year": economic.get_column("year").cast(pl.Int32),
-            "value_added": economic.get_column("value_added_10k_cny").cast(pl.Float64),
-        }).filter(pl.col("ent") >= 0)
+        ctx.economic = pl.DataFrame(
+            {
+                "ent": ent,
+                "year": economic.get_column("year").cast(pl.Int32),
+                "value_added": economic.get_column("value_added_10k_cny").cast(pl.Float64),
+            }
+        ).filter(pl.col("ent") >= 0)
 
 
 def _empty_context(as_of: datetime.date) -> Context:
     empty_i = np.zeros(0, dtype=np.int32)
     return Context(
-        months=[], codes=[], facilities=[], screened=np.zeros(0, dtype=bool), s_ent=empty_i, s_item=empty_i,
-        s_fac=empty_i, values=np.zeros((0, 0)), noted=np.zeros((0, 0), dtype=bool), dup_cells=np.zeros(0, np.int64),
-        dup_counts=np.zeros(0, np.int64), ent_present=np.zeros((0, 0), dtype=bool),
-        ent_sector=np.zeros(0, dtype=object), ent_industry=np.zeros(0, dtype=object),
-        ent_obliged=np.zeros(0, dtype=bool), metered=None, evidence=None, emissions=None, economic=None,
-        as_of=as_of, pair_index=np.full(len(CODES), -1, dtype=np.int64), n_fac=1,
-        stream_table=np.zeros(0, dtype=np.int32), n_flows=0,
+        months=[],
+        codes=[],
+        facilities=[],
+        screened=np.zeros(0, dtype=bool),
+        s_ent=empty_i,
+        s_item=empty_i,
+        s_fac=empty_i,
+        values=np.zeros((0, 0)),
+        noted=np.zeros((0, 0), dtype=bool),
+        dup_cells=np.zeros(0, np.int64),
+        dup_counts=np.zeros(0, np.int64),
+        ent_present=np.zeros((0, 0), dtype=bool),
+        ent_sector=np.zeros(0, dtype=object),
+        ent_industry=np.zeros(0, dtype=object),
+        ent_obliged=np.zeros(0, dtype=bool),
+        metered=None,
+        evidence=None,
+        emissions=None,
+        economic=None,
+        as_of=as_of,
+        pair_index=np.full(len(CODES), -1, dtype=np.int64),
+        n_fac=1,
+        stream_table=np.zeros(0, dtype=np.int32),
+        n_flows=0,
     )
 
 
@@ -628,29 +840,38 @@ class Findings:
         else:
             periods = pl.Series(list(period), dtype=pl.String)
         item_text = pl.Series([*CODES, ""], dtype=pl.String).gather(
-            pl.Series(np.where(items >= 0, items, len(CODES))))
+            pl.Series(np.where(items >= 0, items, len(CODES)))
+        )
         fac_text = pl.Series(["", *ctx.facilities], dtype=pl.String).gather(pl.Series(facs))
-        frame = pl.DataFrame({
-            "credit_code": pl.Series(ctx.codes, dtype=pl.String).gather(pl.Series(np.asarray(ent, np.int64))),
-            "period": periods,
-            "item": item_text,
-            "facility": fac_text,
-            "value": column(value),
-            "low": column(low),
-            "high": column(high),
-            "reference": column(reference),
-            "score": column(score),
-            "detail": pl.Series(list(detail), dtype=pl.String) if detail is not None else pl.Series(
-                [None] * n, dtype=pl.String),
-        }).with_columns(
+        frame = pl.DataFrame(
+            {
+                "credit_code": pl.Series(ctx.codes, dtype=pl.String).gather(
+                    pl.Series(np.asarray(ent, np.int64))
+                ),
+                "period": periods,
+                "item": item_text,
+                "facility": fac_text,
+                "value": column(value),
+                "low": column(low),
+                "high": column(high),
+                "reference": column(reference),
+                "score": column(score),
+                "detail": pl.Series(list(detail), dtype=pl.String)
+                if detail is not None
+                else pl.Series([None] * n, dtype=pl.String),
+            }
+        ).with_columns(
             pl.lit(rule.rule_id, dtype=pl.String).alias("rule_id"),
             pl.lit(rule.version, dtype=pl.UInt16).alias("version"),
             pl.lit(rule.check, dtype=pl.String).alias("check"),
             pl.lit(rule.family, dtype=pl.String).alias("family"),
             pl.lit(rule.severity, dtype=pl.String).alias("severity"),
         )
-        self.blocks.append(frame.select(list(FINDING_SCHEMA)).with_columns(
-            pl.col(c).fill_nan(None) for c in ("value", "low", "high", "reference", "score")))
+        self.blocks.append(
+            frame.select(list(FINDING_SCHEMA)).with_columns(
+                pl.col(c).fill_nan(None) for c in ("value", "low", "high", "reference", "score")
+            )
+        )
 
     def frame(self) -> pl.DataFrame:
         if not self.blocks:
@@ -725,8 +946,9 @@ def screen(activity: pl.DataFrame | pl.LazyFrame, rules: Iterable[Rule], **input
     ctx = build(activity, **inputs)
     prepare_cpu = time.process_time() - proc
     result = run(ctx, rules)
-    result.timings["prepare"] = time.perf_counter() - wall - sum(v for k, v in result.timings.items()
-                                                                 if k != "prepare")
+    result.timings["prepare"] = (
+        time.perf_counter() - wall - sum(v for k, v in result.timings.items() if k != "prepare")
+    )
     result.cpu = {"prepare": prepare_cpu, **result.cpu}
     return result
 
@@ -735,12 +957,20 @@ def rules_from_records(records: Iterable[Mapping]) -> list[Rule]:
     """Rules from plain mappings (a CSV, a database row's values)."""
     out = []
     for r in records:
-        out.append(Rule(
-            rule_id=r["rule_id"], check=r["check"], severity=r.get("severity") or "warning",
-            version=int(r.get("version") or 1), sector=r.get("sector") or "", item=r.get("item") or "",
-            parameter=r.get("parameter") or "", low=_float(r.get("low")), high=_float(r.get("high")),
-            params=dict(r.get("params") or {}),
-        ))
+        out.append(
+            Rule(
+                rule_id=r["rule_id"],
+                check=r["check"],
+                severity=r.get("severity") or "warning",
+                version=int(r.get("version") or 1),
+                sector=r.get("sector") or "",
+                item=r.get("item") or "",
+                parameter=r.get("parameter") or "",
+                low=_float(r.get("low")),
+                high=_float(r.get("high")),
+                params=dict(r.get("params") or {}),
+            )
+        )
     return out
 
 
@@ -752,3 +982,27 @@ def _float(v) -> float | None:
 
 def is_parameter_code(code: int) -> bool:
     return code >= N_BASE
+
+
+def estimated_emissions(activity: pl.DataFrame, factor_set: pl.DataFrame, **kwargs) -> pl.DataFrame | None:
+    """tCO2 per enterprise-month for the intensity and peer checks: credit_code, period, co2_t.
+
+    Rows the accounting engine cannot compute (a clinker row without its CaO, a parameter out of
+    range) are left out and the rest is computed; ``None`` only when nothing can be. Screening
+    compares enterprises; it does not account (the official figures come from calculation runs).
+    """
+    from kiln.engine.aggregate import enterprise_month
+    from kiln.engine.emissions import compute
+
+    for _attempt in range(3):
+        try:
+            rows = compute(activity, factor_set, check_credit_codes=False, **kwargs)
+        except EngineError as exc:
+            bad = exc.errors.get_column("row").drop_nulls().unique()
+            if bad.is_empty():
+                return None
+            activity = activity.with_row_index("_r").filter(~pl.col("_r").is_in(bad.implode())).drop("_r")
+            continue
+        return enterprise_month(rows).select("credit_code", "period", pl.col("co2_total_t").alias("co2_t"))
+    return None
+

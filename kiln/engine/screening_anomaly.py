@@ -47,8 +47,14 @@ PARAMETER_SCALE_FLOOR = 0.01
 ELECTRICITY_SCALE = 0.04
 EVENT_WEIGHT = 20.0  # a missing or duplicated row is a certain problem: ranked with the large deviations
 DEFAULT_THRESHOLD = 8.0
-SCORE_SCHEMA = {"credit_code": pl.String, "period": pl.String, "score": pl.Float64, "driver": pl.String,
-                "item": pl.String, **{f: pl.Float64 for f in FEATURES}}
+SCORE_SCHEMA = {
+    "credit_code": pl.String,
+    "period": pl.String,
+    "score": pl.Float64,
+    "driver": pl.String,
+    "item": pl.String,
+    **{f: pl.Float64 for f in FEATURES},
+}
 
 
 def _log_level(ctx: Context, rows: np.ndarray) -> np.ndarray:
@@ -163,14 +169,16 @@ def score(ctx: Context) -> pl.DataFrame:
     cells = np.flatnonzero(keep)
     ent, m = np.divmod(cells, nm)
     item_index = np.where(stream[cells] >= 0, ctx.s_item[np.maximum(stream[cells], 0)], len(CODES))
-    frame = pl.DataFrame({
-        "credit_code": pl.Series(ctx.codes, dtype=pl.String).gather(pl.Series(ent)),
-        "period": pl.Series(ctx.months, dtype=pl.String).gather(pl.Series(m)),
-        "score": best[cells],
-        "driver": pl.Series(FEATURES, dtype=pl.String).gather(pl.Series(top[cells])),
-        "item": pl.Series([*CODES, ""], dtype=pl.String).gather(pl.Series(item_index)),
-        **{f: matrix[i, cells] for i, f in enumerate(FEATURES)},
-    })
+    frame = pl.DataFrame(
+        {
+            "credit_code": pl.Series(ctx.codes, dtype=pl.String).gather(pl.Series(ent)),
+            "period": pl.Series(ctx.months, dtype=pl.String).gather(pl.Series(m)),
+            "score": best[cells],
+            "driver": pl.Series(FEATURES, dtype=pl.String).gather(pl.Series(top[cells])),
+            "item": pl.Series([*CODES, ""], dtype=pl.String).gather(pl.Series(item_index)),
+            **{f: matrix[i, cells] for i, f in enumerate(FEATURES)},
+        }
+    )
     return frame.sort("score", "credit_code", "period", descending=[True, False, False])
 
 
@@ -196,10 +204,14 @@ def evaluate(scores: pl.DataFrame, truth: pl.DataFrame, threshold: float = DEFAU
         "scored_months": scores.height,
     }
     if "kind" in truth.columns:
-        hits = truth.with_columns(pl.col("credit_code").cast(pl.String), pl.col("period").cast(pl.String)).join(
-            flagged.with_columns(pl.lit(True).alias("hit")), on=["credit_code", "period"], how="left")
+        hits = truth.with_columns(
+            pl.col("credit_code").cast(pl.String), pl.col("period").cast(pl.String)
+        ).join(flagged.with_columns(pl.lit(True).alias("hit")), on=["credit_code", "period"], how="left")
         result["recall_by_kind"] = {
-            kind: float(rate) for kind, rate in hits.group_by("kind").agg(pl.col("hit").fill_null(False).mean())
-            .sort("kind").iter_rows()
+            kind: float(rate)
+            for kind, rate in hits.group_by("kind")
+            .agg(pl.col("hit").fill_null(False).mean())
+            .sort("kind")
+            .iter_rows()
         }
     return result

@@ -77,7 +77,7 @@ def _parameter_codes(item: str, parameter: str) -> list[int]:
 def _take(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``array[rows]``, as a view (no copy) when the rows are one contiguous run, as they usually are."""
     if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-        return array[rows[0]: rows[-1] + 1]
+        return array[rows[0] : rows[-1] + 1]
     return array[rows]
 
 
@@ -100,11 +100,13 @@ def _row_medians(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cache["row_medians"]  # type: ignore[return-value]
 
 
-def _per_enterprise_month(ctx: Context, rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _per_enterprise_month(
+    ctx: Context, rows: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Sum of ``values`` (rows × months, NaN = absent) per enterprise and month, and how many were present."""
     ne, nm = ctx.n_enterprises, ctx.n_months
     present = ~np.isnan(values)
-    cell = (ctx.s_ent[rows].astype(np.int64)[:, None] * nm + np.arange(nm)[None, :])
+    cell = ctx.s_ent[rows].astype(np.int64)[:, None] * nm + np.arange(nm)[None, :]
     total = np.bincount(cell[present], weights=values[present], minlength=ne * nm).reshape(ne, nm)
     count = np.bincount(cell[present], minlength=ne * nm).reshape(ne, nm)
     return total, count
@@ -138,14 +140,22 @@ def duplicate_evidence(ctx: Context, rule: Rule, out: Findings) -> None:
     hits = (
         ev.join(shared.filter(pl.col("n") > 1), on=groups)
         .filter((pl.col("ent") >= 0) & pl.col("m").is_not_null())
-        .unique(["ent", "m", "sha256"]).sort("ent", "m", "sha256")
+        .unique(["ent", "m", "sha256"])
+        .sort("ent", "m", "sha256")
     )
     if hits.height == 0:
         return
     m = hits["m"].to_numpy().astype(np.int64)
     hits = hits.filter(pl.Series(ctx.screened[m]))
-    out.add(rule, hits["ent"].to_numpy(), hits["m"].to_numpy().astype(np.int64), -1, 0,
-            hits["n"].to_numpy().astype(np.float64), detail=hits["sha256"].str.slice(0, 16).to_list())
+    out.add(
+        rule,
+        hits["ent"].to_numpy(),
+        hits["m"].to_numpy().astype(np.int64),
+        -1,
+        0,
+        hits["n"].to_numpy().astype(np.float64),
+        detail=hits["sha256"].str.slice(0, 16).to_list(),
+    )
 
 
 # --- completeness ------------------------------------------------------------------------------------------
@@ -178,8 +188,16 @@ def missing_month(ctx: Context, rule: Rule, out: Findings) -> None:
     r, m = _cells(silent)
     last_value = values[r, before[r, m]]
     s = rows[r]
-    out.add(rule, ctx.s_ent[s], m, ctx.s_item[s], ctx.s_fac[s], np.full(len(s), np.nan), reference=last_value,
-            score=gap[r, m])
+    out.add(
+        rule,
+        ctx.s_ent[s],
+        m,
+        ctx.s_item[s],
+        ctx.s_fac[s],
+        np.full(len(s), np.nan),
+        reference=last_value,
+        score=gap[r, m],
+    )
 
 
 def missing_evidence(ctx: Context, rule: Rule, out: Findings) -> None:
@@ -243,8 +261,16 @@ def unit_scale(ctx: Context, rule: Rule, out: Findings) -> None:
     _flag(ctx, "unit")[rows] |= hit
     r, m = _cells(hit & ctx.screened[None, :])
     s = rows[r]
-    out.add(rule, ctx.s_ent[s], m, ctx.s_item[s], ctx.s_fac[s], values[r, m], reference=median[s],
-            score=ratio[r, m])
+    out.add(
+        rule,
+        ctx.s_ent[s],
+        m,
+        ctx.s_item[s],
+        ctx.s_fac[s],
+        values[r, m],
+        reference=median[s],
+        score=ratio[r, m],
+    )
 
 
 # --- ranges ------------------------------------------------------------------------------------------------
@@ -267,7 +293,7 @@ def _main_product(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """(CODES index of each enterprise's main product or -1, output per enterprise-month or NaN)."""
     if "main_product" in ctx.cache:
         return ctx.cache["main_product"]  # type: ignore[return-value]
-    ne, nm = ctx.n_enterprises, ctx.n_months
+    ne = ctx.n_enterprises
     priority = np.full(len(CODES), len(PRODUCT_PRIORITY), dtype=np.int64)
     for rank, item in enumerate(PRODUCT_PRIORITY):
         priority[CODE_INDEX[item]] = rank
@@ -320,29 +346,42 @@ def _trailing_bounds(ctx: Context, window: int) -> tuple[np.ndarray, np.ndarray]
     return ctx.cache[key]  # type: ignore[return-value]
 
 
-def _movement_totals(ctx: Context, rows: np.ndarray, log_ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per enterprise-month: sum and count of the (clipped) log ratios of the given streams."""
-    nm = ctx.n_months
-    valid = np.isfinite(log_ratio)
-    clipped = np.clip(log_ratio[valid], -MOVEMENT_CLIP, MOVEMENT_CLIP)
-    cell = (ctx.s_ent[rows].astype(np.int64)[:, None] * nm + np.arange(nm)[None, :])[valid]
-    size = ctx.n_enterprises * nm
-    return np.bincount(cell, weights=clipped, minlength=size), np.bincount(cell, minlength=size)
+def _enterprise_streams(ctx: Context, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The given streams grouped by enterprise: (streams in enterprise order, start, count per enterprise)."""
+    key = f"by_enterprise:{rows[0] if len(rows) else 0}:{len(rows)}"
+    if key not in ctx.cache:
+        order = rows[np.argsort(ctx.s_ent[rows], kind="stable")]
+        count = np.bincount(ctx.s_ent[rows], minlength=ctx.n_enterprises)
+        start = np.zeros(ctx.n_enterprises, dtype=np.int64)
+        np.cumsum(count[:-1], out=start[1:])
+        ctx.cache[key] = (order, start, count)
+    return ctx.cache[key]  # type: ignore[return-value]
 
 
-def _others_movement(ctx: Context, totals, s: np.ndarray, m: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """Leave-one-out mean log movement of the enterprise's *other* streams in the same month (0 if none).
+def _others_movement(ctx: Context, rows: np.ndarray, s: np.ndarray, m: np.ndarray, level) -> np.ndarray:
+    """Leave-one-out mean (clipped) log movement of the enterprise's *other* streams in the same month.
 
     When a whole enterprise goes quiet (the Spring Festival, a strike, a shutdown) every stream drops
-    together; a stream is only said to jump when it moves unlike the others.
+    together; a stream is only said to jump when it moves unlike the others. ``level(streams, months)``
+    gives the log movement of any (stream, month) pairs; it is evaluated only for the enterprises and
+    months of the cells asked about, never for the whole grid. 0 when the enterprise has no other stream.
     """
-    total, count = totals
-    cell = ctx.s_ent[s].astype(np.int64) * ctx.n_months + m
-    valid = np.isfinite(own)
-    mine = np.where(valid, np.clip(np.nan_to_num(own), -MOVEMENT_CLIP, MOVEMENT_CLIP), 0.0)
-    others = count[cell] - valid
+    if not len(s):
+        return np.zeros(0)
+    order, start, count = _enterprise_streams(ctx, rows)
+    ent = ctx.s_ent[s]
+    n = count[ent]
+    owner = np.repeat(np.arange(len(s)), n)
+    offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    streams = order[np.repeat(start[ent], n) + offset]
+    months = np.repeat(m, n)
+    moves = level(streams, months)
+    valid = np.isfinite(moves) & (streams != np.repeat(s, n))
+    clipped = np.clip(np.where(valid, moves, 0.0), -MOVEMENT_CLIP, MOVEMENT_CLIP)
+    total = np.bincount(owner, weights=clipped, minlength=len(s))
+    others = np.bincount(owner, weights=valid, minlength=len(s))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(others > 0, (total[cell] - mine) / others, 0.0)
+        return np.where(others > 0, total / np.maximum(others, 1), 0.0)
 
 
 def jump_median(ctx: Context, rule: Rule, out: Findings) -> None:
@@ -353,10 +392,13 @@ def jump_median(ctx: Context, rule: Rule, out: Findings) -> None:
     t = _trailing(ctx, window)  # over the quantity streams, which are rows [0, n_flows)
     lower, upper = _trailing_bounds(ctx, window)
     lower, upper, count = _take(lower, rows), _take(upper, rows), _take(t.count, rows)
-    slack = 1e-9
+    slack = 1e-4  # the bounds are single precision
     with np.errstate(invalid="ignore"):
-        candidate = (count >= min_months) & ~np.isnan(values) & (
-            (values * (1 + slack) >= k * lower) | (values * k * (1 + slack) <= upper))
+        candidate = (
+            (count >= min_months)
+            & ~np.isnan(values)
+            & ((values * (1 + slack) >= k * lower) | (values * k * (1 + slack) <= upper))
+        )
     candidate &= ~_take(ctx.noted, rows) & ~_take(_flag(ctx, "unit"), rows)
     r, m = _cells(candidate)
     median = stats.trailing_medians_at(ctx.values, rows[r], m, window)
@@ -369,9 +411,13 @@ def jump_median(ctx: Context, rule: Rule, out: Findings) -> None:
     if rule.param("relative_to_enterprise") is not False and hit.any():
         # The enterprise's movement this month: its other streams against their own medians.
         row_median, _ = _row_medians(ctx)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            level = np.log(values / row_median[rows, None])
-        movement = _others_movement(ctx, _movement_totals(ctx, rows, level), rows[r], m, level[r, m])
+
+        def level(streams, months):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.log(ctx.values[streams, months] / row_median[streams])
+
+        movement = np.zeros(len(r))
+        movement[hit] = _others_movement(ctx, rows, rows[r[hit]], m[hit], level)
         hit &= np.abs(raw - movement) >= log_k
     _flag(ctx, "median_outlier")[rows[r[hit]], m[hit]] = True
     hit &= ctx.screened[m]
@@ -396,9 +442,12 @@ def jump_mom(ctx: Context, rule: Rule, out: Findings) -> None:
     r, m = _cells(moved)
     step = log_ratio[r, m]
     if rule.param("relative_to_enterprise") is not False and len(r):
-        full = np.full(values.shape, np.nan)
-        full[:, 1:] = log_ratio
-        step = step - _others_movement(ctx, _movement_totals(ctx, rows, full), rows[r], m + 1, log_ratio[r, m])
+
+        def level(streams, months):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.log(ctx.values[streams, months] / ctx.values[streams, months - 1])
+
+        step = step - _others_movement(ctx, rows, rows[r], m + 1, level)
         keep = np.abs(step) >= log_k
         r, m, step = r[keep], m[keep], step[keep]
     # A month that only returns to normal after a one-month spike (or dip) is not a new jump.
@@ -410,8 +459,16 @@ def jump_mom(ctx: Context, rule: Rule, out: Findings) -> None:
     keep = ((before == 0) | (np.sign(step) == before)) & ctx.screened[m + 1]
     r, m = r[keep], m[keep]
     s = rows[r]
-    out.add(rule, ctx.s_ent[s], m + 1, ctx.s_item[s], ctx.s_fac[s], cur[r, m], reference=prev[r, m],
-            score=ratio[r, m])
+    out.add(
+        rule,
+        ctx.s_ent[s],
+        m + 1,
+        ctx.s_item[s],
+        ctx.s_fac[s],
+        cur[r, m],
+        reference=prev[r, m],
+        score=ratio[r, m],
+    )
 
 
 def parameter_shift(ctx: Context, rule: Rule, out: Findings) -> None:
@@ -430,8 +487,18 @@ def parameter_shift(ctx: Context, rule: Rule, out: Findings) -> None:
     hit &= ~_take(_flag(ctx, "unit"), rows) & ctx.screened[None, :]
     r, m = _cells(hit)
     s = rows[r]
-    out.add(rule, ctx.s_ent[s], m, ctx.s_item[s], ctx.s_fac[s], values[r, m], low=ref[r, 0] * (1 - tol[r, 0]),
-            high=ref[r, 0] * (1 + tol[r, 0]), reference=ref[r, 0], score=ratio[r, m])
+    out.add(
+        rule,
+        ctx.s_ent[s],
+        m,
+        ctx.s_item[s],
+        ctx.s_fac[s],
+        values[r, m],
+        low=ref[r, 0] * (1 - tol[r, 0]),
+        high=ref[r, 0] * (1 + tol[r, 0]),
+        reference=ref[r, 0],
+        score=ratio[r, m],
+    )
 
 
 # --- cross-source ------------------------------------------------------------------------------------------
@@ -459,8 +526,18 @@ def metered_electricity(ctx: Context, rule: Rule, out: Findings) -> None:
     scope = ctx.sector_match(rule)[:, None]
     e, m = _cells((np.abs(relative) > tolerance) & (metered > 0) & ~unit & scope & ctx.screened[None, :])
     code = CODE_INDEX["electricity_purchased"]
-    out.add(rule, e, m, code, 0, reported[e, m], low=metered[e, m] * (1 - tolerance),
-            high=metered[e, m] * (1 + tolerance), reference=metered[e, m], score=relative[e, m])
+    out.add(
+        rule,
+        e,
+        m,
+        code,
+        0,
+        reported[e, m],
+        low=metered[e, m] * (1 - tolerance),
+        high=metered[e, m] * (1 + tolerance),
+        reference=metered[e, m],
+        score=relative[e, m],
+    )
 
 
 def metered_unreported(ctx: Context, rule: Rule, out: Findings) -> None:
@@ -470,8 +547,9 @@ def metered_unreported(ctx: Context, rule: Rule, out: Findings) -> None:
     scope = ctx.sector_match(rule)[:, None]
     silent = np.isnan(reported) & (metered >= float(rule.param("min_mwh"))) & ctx.ent_present
     e, m = _cells(silent & scope & ctx.screened[None, :])
-    out.add(rule, e, m, CODE_INDEX["electricity_purchased"], 0, np.full(len(e), np.nan),
-            reference=metered[e, m])
+    out.add(
+        rule, e, m, CODE_INDEX["electricity_purchased"], 0, np.full(len(e), np.nan), reference=metered[e, m]
+    )
 
 
 def annual_sum(ctx: Context, rule: Rule, out: Findings) -> None:  # pragma: no cover - not available
@@ -493,8 +571,13 @@ def _samples(ctx: Context, fuels: list[str]) -> dict[str, np.ndarray]:
     codes = [CODE_INDEX[f"{f}.{n}"] for f in fuels for n in names if f"{f}.{n}" in CODE_INDEX]
     rows = np.flatnonzero(np.isin(ctx.s_item, np.asarray(codes, dtype=np.int64)))
     base = CODE_PARAM_ITEM_NP[ctx.s_item[rows]]
-    triples = np.unique(np.stack([ctx.s_ent[rows].astype(np.int64), base, ctx.s_fac[rows].astype(np.int64)]),
-                        axis=1) if len(rows) else np.zeros((3, 0), dtype=np.int64)
+    triples = (
+        np.unique(
+            np.stack([ctx.s_ent[rows].astype(np.int64), base, ctx.s_fac[rows].astype(np.int64)]), axis=1
+        )
+        if len(rows)
+        else np.zeros((3, 0), dtype=np.int64)
+    )
     ent, fuel, fac = triples
     found = {"ent": ent, "fuel": fuel, "fac": fac}
     fuel_names = np.array(CODES, dtype=object)[fuel] if len(fuel) else np.zeros(0, dtype=object)
@@ -551,8 +634,18 @@ def lab_ncv_composition(ctx: Context, rule: Rule, out: Findings) -> None:
         relative = (ncv - predicted) / predicted
     r, m = _cells((np.abs(relative) > tolerance) & (predicted > 0) & ctx.screened[None, :])
     code = np.array([CODE_INDEX[f"{CODES[f]}.ncv"] for f in sample["fuel"][r]], dtype=np.int64)
-    out.add(rule, sample["ent"][r], m, code, sample["fac"][r], ncv[r, m], low=predicted[r, m] * (1 - tolerance),
-            high=predicted[r, m] * (1 + tolerance), reference=predicted[r, m], score=relative[r, m])
+    out.add(
+        rule,
+        sample["ent"][r],
+        m,
+        code,
+        sample["fac"][r],
+        ncv[r, m],
+        low=predicted[r, m] * (1 - tolerance),
+        high=predicted[r, m] * (1 + tolerance),
+        reference=predicted[r, m],
+        score=relative[r, m],
+    )
 
 
 # --- peers -------------------------------------------------------------------------------------------------
@@ -579,8 +672,13 @@ def _peer_groups(ctx: Context, ent: np.ndarray, extra: np.ndarray, min_peers: in
 def _peer_findings(rule: Rule, out: Findings, ent, period, item, values, groups) -> None:
     zmax, min_peers = float(rule.param("z")), int(rule.param("min_peers"))
     positive = values > 0
-    ent, period, item, values, groups = ent[positive], period[positive], item[positive], values[positive], groups[
-        positive]
+    ent, period, item, values, groups = (
+        ent[positive],
+        period[positive],
+        item[positive],
+        values[positive],
+        groups[positive],
+    )
     if not len(values):
         return
     logs = np.log(values)
@@ -617,12 +715,21 @@ def peer_value_added(ctx: Context, rule: Rule, out: Findings) -> None:
             continue  # a partial year cannot be compared with an annual value added
         block = ctx.emissions[:, cols]
         complete = np.count_nonzero(~np.isnan(block), axis=1) == 12
-        rows.append(pl.DataFrame({"ent": np.arange(ne, dtype=np.int32), "year": np.full(ne, year, dtype=np.int32),
-                                  "co2": np.nansum(block, axis=1), "complete": complete}))
+        rows.append(
+            pl.DataFrame(
+                {
+                    "ent": np.arange(ne, dtype=np.int32),
+                    "year": np.full(ne, year, dtype=np.int32),
+                    "co2": np.nansum(block, axis=1),
+                    "complete": complete,
+                }
+            )
+        )
     if not rows:
         return
     yearly = (
-        pl.concat(rows).filter("complete")
+        pl.concat(rows)
+        .filter("complete")
         .join(ctx.economic.select("ent", "year", "value_added"), on=["ent", "year"])
         .filter(pl.col("value_added") > 0)
     )

@@ -59,7 +59,7 @@ def _sliding(values32: np.ndarray, window: int, op) -> np.ndarray:
         op(block[:, :-size], block[:, size:], out=block[:, :-size])
         size *= 2
     if size < window:
-        op(block[:, : -(window - size)], block[:, window - size:], out=block[:, : -(window - size)])
+        op(block[:, : -(window - size)], block[:, window - size :], out=block[:, : -(window - size)])
     return block
 
 
@@ -88,7 +88,9 @@ def trailing(values: np.ndarray, window: int) -> Trailing:
     for op in (np.fmin, np.fmax):
         out = np.full((rows, months), np.nan, dtype=np.float32)
         if months > window:
-            out[:, window:] = _sliding(values32, window, op)[:, : months - window]  # [t - w, t) starts at t - w
+            out[:, window:] = _sliding(values32, window, op)[
+                :, : months - window
+            ]  # [t - w, t) starts at t - w
         if w > 1:
             out[:, 1:w] = op.accumulate(values32[:, : w - 1], axis=1)  # the first months: [0, t)
         extremes.append(out)
@@ -96,12 +98,16 @@ def trailing(values: np.ndarray, window: int) -> Trailing:
 
 
 def median_bounds(t: Trailing) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of each cell's trailing median (see the module docstring)."""
+    """Lower and upper bounds of each cell's trailing median (see the module docstring), float32.
+
+    Single precision is enough to *choose candidates* with a relative slack (the caller's); the
+    medians reported are computed exactly afterwards."""
     upper_half = (t.count // 2).astype(np.float32)
     lower_half = (t.count - t.count // 2).astype(np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        low = (t.total - upper_half * t.high) / lower_half
-        high = (t.total - upper_half * t.low) / lower_half
+    total = t.total.astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        low = (total - upper_half * t.high) / lower_half
+        high = (total - upper_half * t.low) / lower_half
     return low, high
 
 
@@ -111,7 +117,7 @@ def trailing_medians_at(values: np.ndarray, rows: np.ndarray, months: np.ndarray
         return np.zeros(0)
     columns = months[:, None] - window + np.arange(window)[None, :]
     inside = columns >= 0
-    gathered = values[rows[:, None], np.maximum(columns, 0)].astype(np.float32)
+    gathered = values[rows[:, None], np.maximum(columns, 0)]  # float64: only the candidates, so exactness is cheap
     gathered[~inside] = np.nan
     gathered.sort(axis=1)
     count = np.count_nonzero(~np.isnan(gathered), axis=1)
@@ -121,7 +127,9 @@ def trailing_medians_at(values: np.ndarray, rows: np.ndarray, months: np.ndarray
     return np.where(count > 0, (lo.astype(np.float64) + hi) / 2.0, np.nan)
 
 
-def robust_z(log_values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def robust_z(
+    log_values: np.ndarray, groups: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Robust z-score of each value within its group: (x − median) / (1.4826 · MAD).
 
     Returns (z, group median, group MAD, group size) per value. Groups are integer labels; the

@@ -70,16 +70,30 @@ def intrinsic_errors(p: Prepared) -> pl.DataFrame:
     if p.credit_problem:
         cc = _as_str("credit_code").fill_null("")
         reason = cc.replace_strict({k: CREDIT_REASONS[v] for k, v in p.credit_problem.items()}, default="")
-        parts.append(_errors(lf.filter(cc.is_in(list(p.credit_problem))), ErrorCode.BAD_CREDIT_CODE,
-                             pl.format("credit code '{}' {}", cc, reason)))
+        parts.append(
+            _errors(
+                lf.filter(cc.is_in(list(p.credit_problem))),
+                ErrorCode.BAD_CREDIT_CODE,
+                pl.format("credit code '{}' {}", cc, reason),
+            )
+        )
     if p.period_problem:
         period = _as_str("period").fill_null("")
         for code in (ErrorCode.BAD_PERIOD, ErrorCode.FUTURE_PERIOD):
             values = [k for k, v in p.period_problem.items() if v == code]
             if values:
-                text = "is not a YYYY-MM month" if code == ErrorCode.BAD_PERIOD else "is later than the allowed month"
-                parts.append(_errors(lf.filter(period.is_in(values)), code,
-                                     pl.format("period '{}' {}", period, pl.lit(text))))
+                text = (
+                    "is not a YYYY-MM month"
+                    if code == ErrorCode.BAD_PERIOD
+                    else "is later than the allowed month"
+                )
+                parts.append(
+                    _errors(
+                        lf.filter(period.is_in(values)),
+                        code,
+                        pl.format("period '{}' {}", period, pl.lit(text)),
+                    )
+                )
     unknown = p.unknown_items
     if unknown:
         item = _as_str("item").fill_null("")
@@ -88,15 +102,20 @@ def intrinsic_errors(p: Prepared) -> pl.DataFrame:
             base, dot, param = v.partition(".")
             if dot and param and base in catalogue.ITEMS:
                 applicable = ", ".join(catalogue.ITEMS[base].parameters) or "none"
-                messages[v] = (ErrorCode.UNKNOWN_PARAMETER,
-                               f"parameter '{param}' does not apply to '{base}' (applicable: {applicable})")
+                messages[v] = (
+                    ErrorCode.UNKNOWN_PARAMETER,
+                    f"parameter '{param}' does not apply to '{base}' (applicable: {applicable})",
+                )
             else:
                 messages[v] = (ErrorCode.UNKNOWN_ITEM, f"item '{v}' is not in the item catalogue")
         for code in (ErrorCode.UNKNOWN_ITEM, ErrorCode.UNKNOWN_PARAMETER):
             chosen = {k: m for k, (c, m) in messages.items() if c == code}
             if chosen:
-                parts.append(_errors(lf.filter(item.is_in(list(chosen))), code,
-                                     item.replace_strict(chosen, default="")))
+                parts.append(
+                    _errors(
+                        lf.filter(item.is_in(list(chosen))), code, item.replace_strict(chosen, default="")
+                    )
+                )
     q = pl.col("quantity")
     non_numeric = q.is_null() | ~q.is_finite()
     if p.quantity_text is not None:
@@ -108,25 +127,48 @@ def intrinsic_errors(p: Prepared) -> pl.DataFrame:
         )
         parts.append(_errors(lf_q.filter(non_numeric), ErrorCode.NON_NUMERIC_QUANTITY, message))
     else:
-        message = pl.when(q.is_null()).then(pl.lit("quantity is empty")).otherwise(
-            pl.format("quantity {} is not a finite number", q))
+        message = (
+            pl.when(q.is_null())
+            .then(pl.lit("quantity is empty"))
+            .otherwise(pl.format("quantity {} is not a finite number", q))
+        )
         parts.append(_errors(lf.filter(non_numeric), ErrorCode.NON_NUMERIC_QUANTITY, message))
-    parts.append(_errors(lf.filter((q < 0) & q.is_finite()), ErrorCode.NEGATIVE_QUANTITY, pl.format("quantity {} is negative", q)))
+    parts.append(
+        _errors(
+            lf.filter((q < 0) & q.is_finite()),
+            ErrorCode.NEGATIVE_QUANTITY,
+            pl.format("quantity {} is negative", q),
+        )
+    )
 
     known_units = {u: units.normalise(u) not in (None, "") for u in p.units}
     unit_known = pl.col("_unit").replace_strict(
-        list(range(len(p.units))), [known_units[u] for u in p.units], default=False, return_dtype=pl.Boolean)
+        list(range(len(p.units))), [known_units[u] for u in p.units], default=False, return_dtype=pl.Boolean
+    )
     bad_unit = pl.col("_item").is_not_null() & pl.col("_conv").is_null()
     canonical = pl.lit(CANONICAL_UNIT_NAMES).gather(pl.lit(CODE_CANON).gather(pl.col("_item")))
     unit = _as_str("unit")
-    parts.append(_errors(
-        lf.filter(bad_unit & ~unit_known), ErrorCode.UNKNOWN_UNIT,
-        pl.when(unit == "").then(pl.lit("unit is empty")).otherwise(pl.format("unit '{}' is not known", unit)),
-    ))
-    parts.append(_errors(
-        lf.filter(bad_unit & unit_known), ErrorCode.INCOMPATIBLE_UNIT,
-        pl.format("unit '{}' cannot be converted to {} (the canonical unit of '{}')", unit, canonical, _as_str("item")),
-    ))
+    parts.append(
+        _errors(
+            lf.filter(bad_unit & ~unit_known),
+            ErrorCode.UNKNOWN_UNIT,
+            pl.when(unit == "")
+            .then(pl.lit("unit is empty"))
+            .otherwise(pl.format("unit '{}' is not known", unit)),
+        )
+    )
+    parts.append(
+        _errors(
+            lf.filter(bad_unit & unit_known),
+            ErrorCode.INCOMPATIBLE_UNIT,
+            pl.format(
+                "unit '{}' cannot be converted to {} (the canonical unit of '{}')",
+                unit,
+                canonical,
+                _as_str("item"),
+            ),
+        )
+    )
     return pl.concat(pl.collect_all(parts)) if parts else empty_errors()
 
 
@@ -141,7 +183,9 @@ def parameter_errors(ev: Evaluation) -> pl.DataFrame:
         params.lazy()
         .filter(pl.col("_period").is_not_null())
         .with_columns(
-            key=measured_key(ev.prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), pl.col("param_item")),
+            key=measured_key(
+                ev.prepared, pl.col("_cc"), pl.col("_period"), pl.col("_fac"), pl.col("param_item")
+            ),
         )
         .with_columns(n=pl.len().over("key", "param"))
         .filter((pl.col("n") > 1) | (pl.col("param").is_in(fractions) & value.is_finite() & (value > 1)))
@@ -150,25 +194,46 @@ def parameter_errors(ev: Evaluation) -> pl.DataFrame:
     if flagged.is_empty():
         return empty_errors()
     given = ev.prepared.data.select(
-        _as_str("credit_code").alias("credit_code"), _as_str("period").alias("period"), _as_str("item").alias("item"),
-        "quantity", _as_str("unit").alias("unit"),
-        (_as_str("facility") if "facility" in ev.prepared.data.columns else pl.lit(None, dtype=pl.String))
-        .alias("facility"),
+        _as_str("credit_code").alias("credit_code"),
+        _as_str("period").alias("period"),
+        _as_str("item").alias("item"),
+        "quantity",
+        _as_str("unit").alias("unit"),
+        (
+            _as_str("facility") if "facility" in ev.prepared.data.columns else pl.lit(None, dtype=pl.String)
+        ).alias("facility"),
     )[flagged.get_column("_row")]
     frame = pl.concat([flagged, given], how="horizontal")
     duplicates = frame.filter(pl.col("n") > 1).select(
-        pl.col("_row").alias("row"), "credit_code", "period", "item",
+        pl.col("_row").alias("row"),
+        "credit_code",
+        "period",
+        "item",
         pl.lit(str(ErrorCode.DUPLICATE_PARAMETER)).alias("code"),
-        pl.format("{} is given {} times for {} {}{}; give one value per enterprise-month and facility",
-                  "item", "n", "credit_code", "period",
-                  pl.when(pl.col("facility").is_not_null()).then(pl.format(" facility {}", "facility"))
-                  .otherwise(pl.lit(""))).alias("message"),
+        pl.format(
+            "{} is given {} times for {} {}{}; give one value per enterprise-month and facility",
+            "item",
+            "n",
+            "credit_code",
+            "period",
+            pl.when(pl.col("facility").is_not_null())
+            .then(pl.format(" facility {}", "facility"))
+            .otherwise(pl.lit("")),
+        ).alias("message"),
     )
     out_of_range = frame.filter(pl.col("n") == 1).select(
-        pl.col("_row").alias("row"), "credit_code", "period", "item",
+        pl.col("_row").alias("row"),
+        "credit_code",
+        "period",
+        "item",
         pl.lit(str(ErrorCode.PARAMETER_OUT_OF_RANGE)).alias("code"),
-        pl.format("{} = {} {} is {} as a fraction; it must lie between 0 and 1 (give % as unit '%')",
-                  "item", "quantity", "unit", "value").alias("message"),
+        pl.format(
+            "{} = {} {} is {} as a fraction; it must lie between 0 and 1 (give % as unit '%')",
+            "item",
+            "quantity",
+            "unit",
+            "value",
+        ).alias("message"),
     )
     return pl.concat([out_of_range, duplicates]).cast(ERROR_SCHEMA)  # type: ignore[arg-type]
 
@@ -214,21 +279,38 @@ def missing_factor_errors(ev: Evaluation, exclude: pl.Series | None = None) -> p
             frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(f"{p}__m"))
     formula = pl.col("formula").cast(pl.String)
     aem = pl.col("anode_effect_minutes__m").is_not_null()
-    missing = pl.concat_list([
-        pl.when(_needed(formula, p, aem) & pl.col(f"{p}__d").is_null() & pl.col(f"{p}__m").is_null())
-        .then(pl.lit(p)).otherwise(None)
-        for p in VALUE_COLUMNS
-    ]).list.drop_nulls().list.join(", ")
-    series = pl.when(formula == "electricity").then(pl.lit(f" (grid series {ev.grid_series})")).otherwise(pl.lit(""))
+    missing = (
+        pl.concat_list(
+            [
+                pl.when(_needed(formula, p, aem) & pl.col(f"{p}__d").is_null() & pl.col(f"{p}__m").is_null())
+                .then(pl.lit(p))
+                .otherwise(None)
+                for p in VALUE_COLUMNS
+            ]
+        )
+        .list.drop_nulls()
+        .list.join(", ")
+    )
+    series = (
+        pl.when(formula == "electricity")
+        .then(pl.lit(f" (grid series {ev.grid_series})"))
+        .otherwise(pl.lit(""))
+    )
     return frame.select(
         "row",
         _as_str("credit_code").alias("credit_code"),
         _as_str("period").alias("period"),
         _as_str("item").alias("item"),
         pl.lit(str(ErrorCode.MISSING_FACTOR)).alias("code"),
-        pl.format("no {} for '{}' ({} formula) in {} in factor set '{}'{}, and none measured",
-                  missing, _as_str("item"), formula, pl.col("year"), pl.lit(ev.factor_set_name), series)
-        .alias("message"),
+        pl.format(
+            "no {} for '{}' ({} formula) in {} in factor set '{}'{}, and none measured",
+            missing,
+            _as_str("item"),
+            formula,
+            pl.col("year"),
+            pl.lit(ev.factor_set_name),
+            series,
+        ).alias("message"),
     ).cast(ERROR_SCHEMA)  # type: ignore[arg-type]
 
 

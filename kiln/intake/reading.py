@@ -10,6 +10,7 @@ with a byte-order mark. A file that is partly UTF-8 and partly GBK (two exports 
 together) is refused rather than guessed. Workbooks are checked for zip bombs before
 python-calamine reads them; calamine never evaluates formulas, and formula cells are
 reported (``INT-CELL-FORMULA``) instead of being read as their cached value.
+Workbooks are read by fastexcel (calamine in Rust, straight into Arrow columns).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime
 import io
 from dataclasses import dataclass, field
 
+import fastexcel
 import polars as pl
 from django.conf import settings
 from python_calamine import CalamineError, CalamineWorkbook
@@ -146,12 +148,38 @@ def _first_line(exc: Exception) -> str:
 
 
 def _read_workbook(data: bytes, kind: str) -> Table:
-    formulas: list[tuple[str, int]] = []
-    if kind == filetypes.XLSX:
-        inspection = zipguard.inspect(data)
-        # calamine reads the first worksheet; report the formulas of whichever sheet file that is.
-        first = _first_sheet_formulas(inspection)
-        formulas = first or []
+    if kind == filetypes.XLS:
+        return _read_legacy_workbook(data)
+    inspection = zipguard.inspect(data)
+    try:
+        # fastexcel (calamine underneath) hands back Arrow columns: no Python object per cell.
+        sheet = fastexcel.read_excel(data).load_sheet(0, header_row=None, dtypes="string")
+        raw = sheet.to_polars()
+    except (fastexcel.FastExcelError, ValueError, OSError, IndexError) as exc:
+        raise FileProblem(errors.FILE_UNREADABLE, _first_line(exc)) from exc
+    # The reader starts at the first row holding a value; the zip scan found which row that is.
+    first_row = inspection.first.first_value_row or 1
+    names = raw.columns
+    if raw.height == 0:
+        raise FileProblem(errors.FILE_EMPTY)
+    headers = ["" if v is None else str(v).strip() for v in raw.row(0)]
+    body = raw.slice(1).with_columns(
+        pl.int_range(first_row + 1, first_row + raw.height, dtype=pl.Int64).alias("_row")
+    )
+    period = next((names[i] for i, h in enumerate(headers)
+                   if columns.BY_SPELLING.get(columns.normalise_header(h)) == "period"), None)
+    if period is not None:
+        # A month typed into Excel becomes a date on its first day: give it back as YYYY-MM.
+        body = body.with_columns(pl.col(period).str.replace(r"^(\d{4}-\d{2})-01(?: 00:00:00)?$", "$1"))
+    table = _table(body, headers, names, "xlsx", header_row=first_row)
+    formulas = inspection.first_formulas
+    if formulas:
+        table.problems = pl.concat([table.problems, _formula_errors(formulas, headers, table.headers)])
+    return table
+
+
+def _read_legacy_workbook(data: bytes) -> Table:
+    """Excel 97-2003 (.xls): rare, small, read cell by cell with python-calamine."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         values = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
@@ -164,27 +192,12 @@ def _read_workbook(data: bytes, kind: str) -> Table:
     headers = [_cell_text(v) for v in values[header_index]]
     body = values[header_index + 1:]
     width = len(headers)
-    by_column: list[list[str]] = [[] for _ in range(width)]
-    for row in body:
-        for i in range(width):
-            by_column[i].append(_cell_text(row[i]) if i < len(row) else "")
     names = [f"c{i}" for i in range(width)]
+    by_column = [[_cell_text(row[i]) if i < len(row) else "" for row in body] for i in range(width)]
     frame = pl.DataFrame(
         {name: pl.Series(col, dtype=pl.String) for name, col in zip(names, by_column, strict=True)}, height=len(body)
     ).with_columns(pl.int_range(header_index + 2, header_index + 2 + len(body), dtype=pl.Int64).alias("_row"))
-    label = "xlsx" if kind == filetypes.XLSX else "xls"
-    table = _table(frame, headers, names, label, header_row=header_index + 1)
-    if formulas:
-        table.problems = pl.concat([table.problems, _formula_errors(formulas, headers, table.headers)])
-    return table
-
-
-def _first_sheet_formulas(inspection: zipguard.Inspection) -> list[tuple[str, int]] | None:
-    if not inspection.formulas:
-        return None
-    # Workbooks written by Excel, WPS, openpyxl and xlsxwriter keep the first sheet in sheet1.xml.
-    ordered = sorted(inspection.formulas, key=lambda n: (len(n), n))
-    return inspection.formulas[ordered[0]]
+    return _table(frame, headers, names, "xls", header_row=header_index + 1)
 
 
 def _column_index(letters: str) -> int:

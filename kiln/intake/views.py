@@ -215,6 +215,22 @@ def _suffix(name: str) -> str:
     return suffix if suffix.isascii() and len(suffix) <= 6 else ""
 
 
+class _FrameRows:
+    """A frame as the sequence Paginator wants: only the page shown becomes Python dicts."""
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(self.frame.height)
+            return self.frame.slice(start, stop - start).to_dicts()
+        return self.frame.row(index, named=True)
+
+
 @login_required
 def overdue(request):
     """Government view: enterprise-months in my region whose evidence deposit is overdue."""
@@ -228,5 +244,5 @@ def overdue(request):
     except IntakeError:
         first = deadlines.shift(last, -(MONTHS_SHOWN - 1))
     rows = deposits.overdue(visible_enterprises(membership), first=first, last=last)
-    page = Paginator(rows.to_dicts(), 100).get_page(request.GET.get("page"))
+    page = Paginator(_FrameRows(rows), 100).get_page(request.GET.get("page"))
     return render(request, "intake/overdue.html", {"page": page, "first": first, "last": last, "total": rows.height})

@@ -214,11 +214,11 @@ def region_industries(request, code: str, year: str | None = None, month: str | 
     if period is None:
         return []
     now = place.industries(period)
-    before = {r["industry"]: r for r in place.industries(period.year_before()).iter_rows(named=True)}
-    names = queries.industry_names(now.get_column("industry").to_list())
-    total = float(now.get_column("co2_total_t").sum()) if now.height else 0.0
+    before = {r["industry"]: r for r in place.industries(period.year_before())}
+    names = queries.industry_names(r["industry"] for r in now)
+    total = sum(r["co2_total_t"] for r in now)
     out = []
-    for row in now.iter_rows(named=True):
+    for row in now:
         code_ = row["industry"]
         out.append({"code": code_, "name": names[code_].label if code_ in names else code_, "values": values(row),
                     "co2_yoy": change(row["co2_total_t"], (before.get(code_) or {}).get("co2_total_t")),
@@ -256,7 +256,7 @@ def region_enterprises(request, code: str, year: str | None = None, month: str |
 
 def _firm(request, credit_code: str) -> Firm:
     membership = current_membership(request)
-    if queries.portal_of(membership) not in ("government", "platform", "enterprise"):
+    if queries.portal_of(membership) not in ("government", "platform", "enterprise", "verifier"):
         raise Http404
     return Firm(queries.enterprise_or_404(membership, credit_code), OfficialRuns())
 

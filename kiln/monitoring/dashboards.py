@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from kiln.accounting import labels
 from kiln.accounting.models import Aggregate, CalculationRun
 from kiln.engine import items as catalogue
-from kiln.monitoring import queries
+from kiln.monitoring import memo, queries
 from kiln.monitoring.queries import CATEGORIES, ENERGY_TYPES, Firm, Period, Place
 from kiln.monitoring.tables import Column, Table, change
 from kiln.registry.models import Enterprise, Industry, Region
@@ -361,11 +361,11 @@ class RegionDashboard(Dashboard):
         if not self.period or self.totals is None:
             return []
         now = self.place.industries(self.period)
-        before = {r["industry"]: r for r in self.place.industries(self.period.year_before()).iter_rows(named=True)}
-        names = queries.industry_names(now.get_column("industry").to_list())
+        before = {r["industry"]: r for r in self.place.industries(self.period.year_before())}
+        names = queries.industry_names(r["industry"] for r in now)
         total = self.totals["co2_total_t"] or 0.0
         rows = []
-        for row in now.iter_rows(named=True):
+        for row in now:
             code = row["industry"]
             industry = names.get(code)
             link = url("monitoring:industry", self.region.code, code, query=self.query()) if industry else ""
@@ -409,15 +409,23 @@ class RegionDashboard(Dashboard):
             Column("tce_total", _("Energy (tce)")),
         ]
         qs = self.place.ranking(period, self.industry_filter) if period else Aggregate.objects.none()
+        scope = ("ranking", memo.runs_key(self.runs), self.region.path, self.industry_filter or "",
+                 period.key if period else "")
 
         def fetch(order: str, offset: int, limit: int) -> list[dict]:
             key = order.lstrip("-")
             ordering = [f"-{key}" if order.startswith("-") else key, "key"]
-            rows = list(qs.order_by(*ordering).values("key", *SORTABLE_RANKING)[offset : offset + limit])
-            keys = [r["key"] for r in rows]
-            names = queries.enterprise_names(keys)
-            before = queries.previous_values(self.place.runs, self.region, keys, period)
-            industries = queries.industry_names({e.industry.code[:3] for e in names.values()})
+
+            def read() -> tuple[list[dict], dict, dict, dict]:
+                rows = list(qs.order_by(*ordering).values("key", *SORTABLE_RANKING)[offset : offset + limit])
+                keys = [r["key"] for r in rows]
+                names = queries.enterprise_names(keys)
+                before = queries.previous_values(self.place.runs, self.region, keys, period)
+                industries = queries.industry_names({e.industry.code[:3] for e in names.values()})
+                return rows, names, before, industries
+
+            rows, names, before, industries = memo.remember((*scope, order, offset, limit), read,
+                                                            seconds=memo.REGISTRY_SECONDS)
             out = []
             for i, row in enumerate(rows, start=offset + 1):
                 firm = names.get(row["key"])
@@ -431,7 +439,10 @@ class RegionDashboard(Dashboard):
                 ))
             return out
 
-        return self.bind(Table("ranking", _("Enterprises"), columns, fetch=fetch, count=qs.count,
+        def count() -> int:
+            return memo.remember((*scope, "count"), qs.count, seconds=memo.REGISTRY_SECONDS)
+
+        return self.bind(Table("ranking", _("Enterprises"), columns, fetch=fetch, count=count,
                                default_sort="-co2_total_t", empty=_("No enterprise has results for this period.")))
 
     @cached_property
@@ -736,8 +747,16 @@ class EnterpriseDashboard:
         return apps.is_installed("kiln.screening")
 
     @property
+    def findings_url(self) -> str:
+        return url("screening:mine") if self.findings_enabled else ""
+
+    @property
     def efficiency_enabled(self) -> bool:
         return apps.is_installed("kiln.efficiency")
+
+    @property
+    def efficiency_url(self) -> str:
+        return url("efficiency:index") if self.efficiency_enabled else ""
 
 
 def rows_table(request, frame, run: CalculationRun, *, name: str = "rows") -> Table:

@@ -19,6 +19,8 @@ from kiln.monitoring.models import IndustryBenchmark, RunDigest, Slice
 from kiln.registry.models import Enterprise
 
 CHUNK = 20_000
+# Runs known to have their digest, so a page asks the database only once per process and run.
+_DIGESTED: set[int] = set()
 
 
 def enterprise_frame(run: CalculationRun) -> pl.DataFrame:
@@ -77,20 +79,34 @@ def build(run: CalculationRun) -> RunDigest:
 
 
 def ensure(run: CalculationRun) -> None:
-    """Make sure ``run`` has its digest; cheap when it already has one."""
-    if RunDigest.objects.filter(run=run).exists():
+    """Make sure ``run`` has its digest; free when this process has seen it before."""
+    if run.pk in _DIGESTED:
         return
-    try:
-        with transaction.atomic():
-            build(run)
-    except IntegrityError:
-        # Someone else digested it between our check and our insert; theirs is committed now.
-        if not RunDigest.objects.filter(run=run).exists():
-            raise
+    if not RunDigest.objects.filter(run=run).exists():
+        try:
+            with transaction.atomic():
+                build(run)
+        except IntegrityError:
+            # Someone else digested it between our check and our insert; theirs is committed now.
+            if not RunDigest.objects.filter(run=run).exists():
+                raise
+    if not transaction.get_connection().in_atomic_block:
+        _DIGESTED.add(run.pk)
 
 
 def ensure_all(runs) -> None:
-    done = set(RunDigest.objects.filter(run__in=[r.pk for r in runs]).values_list("run_id", flat=True))
-    for run in runs:
-        if run.pk not in done:
+    missing = [r for r in runs if r.pk not in _DIGESTED]
+    if not missing:
+        return
+    done = set(RunDigest.objects.filter(run__in=[r.pk for r in missing]).values_list("run_id", flat=True))
+    for run in missing:
+        if run.pk in done:
+            if not transaction.get_connection().in_atomic_block:
+                _DIGESTED.add(run.pk)
+        else:
             ensure(run)
+
+
+def forget() -> None:
+    """Forget what this process knows (tests that delete digests)."""
+    _DIGESTED.clear()

@@ -28,7 +28,7 @@ from kiln.accounting.models import Aggregate, CalculationRun
 from kiln.accounts.models import Membership
 from kiln.accounts.roles import Role
 from kiln.engine.aggregate import CO2_COLUMNS, TCE_COLUMNS, VALUE_COLUMNS
-from kiln.monitoring import digest
+from kiln.monitoring import digest, memo
 from kiln.monitoring.models import IndustryBenchmark, RegionMap, Slice
 from kiln.registry.models import Enterprise, Industry, Organisation, Region
 from kiln.registry.queries import PLATFORM_WIDE, visible_enterprises, visible_regions
@@ -175,6 +175,7 @@ class OfficialRuns:
         self.runs = list(
             CalculationRun.objects.filter(official=True, status=CalculationRun.Status.DONE)
             .select_related("region")
+            .prefetch_related("factor_sets")
             .order_by("year", "region__path")
         )
 
@@ -195,9 +196,22 @@ class OfficialRuns:
         return {y: self.covering(region, y) for y in self.years(region)}
 
 
-def _frame(rows, columns: list[str], strings: tuple[str, ...]) -> pl.DataFrame:
-    schema = {c: (pl.String if c in strings else pl.Float64) for c in columns}
-    return pl.DataFrame(list(rows), schema=schema, orient="row")
+def _add(into: dict, key, values) -> None:
+    """Add a row of NUMBERS into ``into[key]`` (plain Python: these are tens or hundreds of rows)."""
+    row = into.get(key)
+    if row is None:
+        into[key] = list(values)
+    else:
+        for i, value in enumerate(values):
+            row[i] += value
+
+
+def _named(values, **extra) -> dict:
+    return dict(zip(NUMBERS, values, strict=True), **extra)
+
+
+def _largest_first(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: r["co2_total_t"], reverse=True)
 
 
 # ------------------------------------------------------------------ a region
@@ -238,105 +252,104 @@ class Place:
         return self.runs_by_year.get(year, [])
 
     @cached_property
-    def cube(self) -> pl.DataFrame:
-        """County aggregates of every covering run of every year, over the subtree (a few hundred rows)."""
-        run_ids = [r.pk for runs in self.runs_by_year.values() for r in runs]
-        columns = ["key", "period", *NUMBERS]
-        if not run_ids:
-            return _frame([], columns, ("key", "period"))
-        rows = Aggregate.objects.filter(
-            run_id__in=run_ids, dimension=Aggregate.Dimension.COUNTY, key__in=self.codes
-        ).values_list(*columns)
-        return _frame(rows, columns, ("key", "period"))
+    def _cube(self) -> tuple[dict[str, list], dict[tuple[str, str], list]]:
+        """County aggregates of every covering run of every year over the subtree (a few hundred rows),
+        summed per period and per (direct child, period)."""
+        runs = [r for runs in self.runs_by_year.values() for r in runs]
+        if not runs:
+            return {}, {}
+
+        def read() -> tuple[dict, dict]:
+            by_period: dict[str, list] = {}
+            by_child: dict[tuple[str, str], list] = {}
+            rows = Aggregate.objects.filter(
+                run_id__in=[r.pk for r in runs], dimension=Aggregate.Dimension.COUNTY, key__in=self.codes
+            ).values_list("key", "period", *NUMBERS)
+            for key, period, *values in rows:
+                _add(by_period, period, values)
+                child = self.child_of.get(key)
+                if child is not None:
+                    _add(by_child, (child, period), values)
+            return by_period, by_child
+
+        key = ("cube", memo.runs_key(runs), tuple(self.codes), tuple(sorted(self.child_of.items())))
+        return memo.remember(key, read)
 
     def totals(self, period: Period | None) -> dict | None:
         """Summed values of the region for a period; ``None`` when no official run has it."""
         if period is None:
             return None
-        rows = self.cube.filter(pl.col("period") == period.key)
-        if rows.is_empty():
-            return None
-        return rows.select(pl.col(NUMBERS).sum()).row(0, named=True)
+        found = self._cube[0].get(period.key)
+        return None if found is None else _named(found)
 
     def months(self, year: int) -> list[dict | None]:
         """The twelve months of ``year`` (``None`` for a month without data)."""
-        rows = (
-            self.cube.filter(pl.col("period").str.starts_with(f"{year:04d}-"))
-            .group_by("period")
-            .agg(pl.col(NUMBERS).sum())
-        )
-        found = {r["period"]: r for r in rows.iter_rows(named=True)}
-        return [found.get(f"{year:04d}-{m:02d}") for m in range(1, 13)]
+        return [self.totals(Period(year, m)) for m in range(1, 13)]
 
     def yearly(self) -> list[dict]:
         """Each year with an official run: the region's totals (for the long-term trend)."""
-        keys = [str(y) for y in self.years]
-        rows = self.cube.filter(pl.col("period").is_in(keys)).group_by("period").agg(pl.col(NUMBERS).sum())
-        return sorted(rows.iter_rows(named=True), key=lambda r: r["period"])
+        found = self._cube[0]
+        return [_named(found[str(y)], period=str(y)) for y in self.years if str(y) in found]
 
     def by_child(self, period: Period) -> list[tuple[Region, dict]]:
         """Totals per direct sub-region (county of a city, city of a province), largest first."""
-        rows = self.cube.filter((pl.col("period") == period.key) & pl.col("key").is_in(list(self.child_of)))
-        if rows.is_empty():
-            return []
-        rows = rows.with_columns(pl.col("key").replace_strict(self.child_of).alias("child"))
-        summed = rows.group_by("child").agg(pl.col(NUMBERS).sum()).sort("co2_total_t", descending=True)
-        return [(self.children[r["child"]], r) for r in summed.iter_rows(named=True) if r["child"] in self.children]
+        by_child = self._cube[1]
+        rows = [(region, _named(by_child[(code, period.key)])) for code, region in self.children.items()
+                if (code, period.key) in by_child]
+        return sorted(rows, key=lambda pair: pair[1]["co2_total_t"], reverse=True)
 
-    # -------------------------------------------------- industries
+    # -------------------------------------------------- industries (from the run digests)
 
-    def industries(self, period: Period) -> pl.DataFrame:
-        """Totals per industry division in the region for ``period`` (from the run digests)."""
-        runs = self.runs_for(period.year)
-        columns = ["industry", *NUMBERS]
+    def _slices(self, runs: list[CalculationRun], **filters) -> list[tuple]:
         if not runs:
-            return _frame([], columns, ("industry",))
-        digest.ensure_all(runs)
-        rows = Slice.objects.filter(run__in=runs, period=period.key, county__in=self.codes).values_list(*columns)
-        frame = _frame(rows, columns, ("industry",))
-        return frame.group_by("industry").agg(pl.col(NUMBERS).sum()).sort("co2_total_t", descending=True)
+            return []
+
+        def read() -> list[tuple]:
+            digest.ensure_all(runs)
+            return list(
+                Slice.objects.filter(run__in=runs, **filters).values_list("county", "industry", "period", *NUMBERS)
+            )
+
+        frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()))
+        return memo.remember(("slices", memo.runs_key(runs), frozen), read)
+
+    def industries(self, period: Period) -> list[dict]:
+        """Totals per industry division in the region for ``period``, largest first."""
+        summed: dict[str, list] = {}
+        for _county, industry, _period, *values in self._slices(self.runs_for(period.year), period=period.key,
+                                                                 county__in=self.codes):
+            _add(summed, industry, values)
+        return _largest_first([_named(v, industry=k) for k, v in summed.items()])
 
     def industry_months(self, industry: str, year: int) -> list[dict | None]:
-        runs = self.runs_for(year)
-        columns = ["period", *NUMBERS]
-        if not runs:
-            return [None] * 12
-        digest.ensure_all(runs)
-        rows = Slice.objects.filter(
-            run__in=runs, industry=industry, county__in=self.codes, period__gte=f"{year}-01", period__lte=f"{year}-12"
-        ).values_list(*columns)
-        frame = _frame(rows, columns, ("period",)).group_by("period").agg(pl.col(NUMBERS).sum())
-        found = {r["period"]: r for r in frame.iter_rows(named=True)}
-        return [found.get(f"{year:04d}-{m:02d}") for m in range(1, 13)]
+        summed: dict[str, list] = {}
+        for _county, _industry, period, *values in self._slices(
+            self.runs_for(year), industry=industry, county__in=self.codes, period__gte=f"{year}-01",
+            period__lte=f"{year}-12",
+        ):
+            _add(summed, period, values)
+        return [_named(summed[p]) if p in summed else None for p in (f"{year:04d}-{m:02d}" for m in range(1, 13))]
 
     def industry_totals(self, industry: str, period: Period | None) -> dict | None:
-        if period is None or not self.runs_for(period.year):
+        if period is None:
             return None
-        runs = self.runs_for(period.year)
-        digest.ensure_all(runs)
-        rows = Slice.objects.filter(
-            run__in=runs, industry=industry, county__in=self.codes, period=period.key
-        ).values_list(*NUMBERS)
-        frame = _frame(rows, NUMBERS, ())
-        if frame.is_empty():
-            return None
-        return frame.select(pl.col(NUMBERS).sum()).row(0, named=True)
+        summed: dict[str, list] = {}
+        for _county, _industry, _period, *values in self._slices(
+            self.runs_for(period.year), industry=industry, county__in=self.codes, period=period.key
+        ):
+            _add(summed, "all", values)
+        return _named(summed["all"]) if summed else None
 
     def industry_by_child(self, industry: str, period: Period) -> list[tuple[Region, dict]]:
-        runs = self.runs_for(period.year)
-        if not runs or not self.children:
+        if not self.children:
             return []
-        digest.ensure_all(runs)
-        columns = ["county", *NUMBERS]
-        rows = Slice.objects.filter(
-            run__in=runs, industry=industry, period=period.key, county__in=list(self.child_of)
-        ).values_list(*columns)
-        frame = _frame(rows, columns, ("county",))
-        if frame.is_empty():
-            return []
-        frame = frame.with_columns(pl.col("county").replace_strict(self.child_of).alias("child"))
-        summed = frame.group_by("child").agg(pl.col(NUMBERS).sum()).sort("co2_total_t", descending=True)
-        return [(self.children[r["child"]], r) for r in summed.iter_rows(named=True) if r["child"] in self.children]
+        summed: dict[str, list] = {}
+        for county, _industry, _period, *values in self._slices(
+            self.runs_for(period.year), industry=industry, period=period.key, county__in=list(self.child_of)
+        ):
+            _add(summed, self.child_of[county], values)
+        rows = [(self.children[c], _named(v)) for c, v in summed.items() if c in self.children]
+        return sorted(rows, key=lambda pair: pair[1]["co2_total_t"], reverse=True)
 
     # -------------------------------------------------- enterprises
 
@@ -411,49 +424,49 @@ class Firm:
         return self.enterprise.industry.code[:3]
 
     @cached_property
-    def cube(self) -> pl.DataFrame:
-        columns = ["period", *VALUE_COLUMNS]
-        run_ids = [r.pk for r in self.runs_by_year.values()]
-        if not run_ids:
-            return _frame([], columns, ("period",))
-        rows = Aggregate.objects.filter(
-            run_id__in=run_ids, dimension=Aggregate.Dimension.ENTERPRISE, key=self.enterprise.credit_code
-        ).values_list(*columns)
-        return _frame(rows, columns, ("period",))
+    def cube(self) -> dict[str, dict]:
+        """Every official period of this enterprise: ``{"2024-03": values, "2024": values, ...}``."""
+        runs = list(self.runs_by_year.values())
+        if not runs:
+            return {}
+
+        def read() -> dict[str, dict]:
+            rows = Aggregate.objects.filter(
+                run_id__in=[r.pk for r in runs], dimension=Aggregate.Dimension.ENTERPRISE,
+                key=self.enterprise.credit_code,
+            ).values("period", *VALUE_COLUMNS)
+            return {r["period"]: r for r in rows}
+
+        return memo.remember(("firm", memo.runs_key(runs), self.enterprise.credit_code), read)
 
     def totals(self, period: Period | None) -> dict | None:
-        if period is None:
-            return None
-        rows = self.cube.filter(pl.col("period") == period.key)
-        return rows.row(0, named=True) if rows.height else None
+        return None if period is None else self.cube.get(period.key)
 
     def months(self, year: int) -> list[dict | None]:
-        found = {r["period"]: r for r in self.cube.iter_rows(named=True)}
-        return [found.get(f"{year:04d}-{m:02d}") for m in range(1, 13)]
+        return [self.cube.get(f"{year:04d}-{m:02d}") for m in range(1, 13)]
 
     def yearly(self) -> list[dict]:
-        keys = {str(y) for y in self.years}
-        return sorted((r for r in self.cube.iter_rows(named=True) if r["period"] in keys), key=lambda r: r["period"])
+        return [self.cube[str(y)] for y in self.years if str(y) in self.cube]
 
     def benchmarks(self, year: int) -> list[IndustryBenchmark | None]:
         run = self.runs_by_year.get(year)
         if run is None:
             return [None] * 12
-        digest.ensure(run)
-        found = {
-            b.period: b
-            for b in IndustryBenchmark.objects.filter(
-                run=run, industry=self.division, period__gte=f"{year}-01", period__lte=f"{year}-12"
-            )
-        }
+        found = self._benchmarks(run)
         return [found.get(f"{year:04d}-{m:02d}") for m in range(1, 13)]
+
+    def _benchmarks(self, run: CalculationRun) -> dict[str, IndustryBenchmark]:
+        def read() -> dict[str, IndustryBenchmark]:
+            digest.ensure(run)
+            return {b.period: b for b in IndustryBenchmark.objects.filter(run=run, industry=self.division)}
+
+        return memo.remember(("benchmarks", memo.runs_key([run]), self.division), read)
 
     def benchmark(self, period: Period) -> IndustryBenchmark | None:
         run = self.runs_by_year.get(period.year)
         if run is None:
             return None
-        digest.ensure(run)
-        return IndustryBenchmark.objects.filter(run=run, industry=self.division, period=period.key).first()
+        return self._benchmarks(run).get(period.key)
 
 
 def activity_rows(run: CalculationRun, credit_code: str, period: str) -> pl.DataFrame:
@@ -470,6 +483,17 @@ def activity_rows(run: CalculationRun, credit_code: str, period: str) -> pl.Data
     except (FileNotFoundError, OSError, pl.exceptions.ComputeError):
         return pl.DataFrame()
     return rows.with_columns(pl.col(pl.Categorical, pl.Enum).cast(pl.String))
+
+
+def assignments(membership: Membership | None) -> list:
+    """A verifier's live verification assignments (none until the review app is installed)."""
+    from django.apps import apps
+
+    if not apps.is_installed("kiln.review"):
+        return []
+    from kiln.review.queries import assignments_for
+
+    return list(assignments_for(membership).select_related("enterprise__industry").order_by("-year", "enterprise__name"))
 
 
 def today() -> datetime.date:

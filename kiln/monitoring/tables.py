@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import Http404, QueryDict
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from kiln.monitoring import formatting
 
 PER_PAGE = 20
 EXPORT_LIMIT = 100_000
@@ -30,6 +34,10 @@ class Column:
     @property
     def numeric(self) -> bool:
         return self.kind in ("number", "percent", "share")
+
+    @property
+    def css(self) -> str:
+        return {"number": "num", "share": "num", "percent": "num change", "code": "mono"}.get(self.kind, "")
 
 
 @dataclass
@@ -152,6 +160,23 @@ class Table:
     @property
     def body(self) -> list[list[tuple[Column, Any, str]]]:
         return [self.cells(r) for r in self.page_rows]
+
+    @property
+    def html_rows(self) -> list[SafeString]:
+        """The page's rows as ``<tr>`` HTML, built here: a template loop over every cell is ten times slower."""
+        out = []
+        for row in self.page_rows:
+            cells = []
+            for column in self.columns:
+                value = row.get(column.key)
+                text = escape(formatting.cell(value, column.kind, column.decimals))
+                css = column.css + (" " + formatting.trend(value) if column.kind == "percent" else "")
+                link = row.get(column.link) if column.link else ""
+                if link:
+                    text = f'<a href="{escape(link)}">{text}</a>'
+                cells.append(f'<td class="{css}">{text}</td>' if css else f"<td>{text}</td>")
+            out.append(mark_safe("<tr>" + "".join(cells) + "</tr>"))  # noqa: S308 - every part escaped above
+        return out
 
 
 def change(current: float | None, before: float | None) -> float | None:

@@ -158,7 +158,7 @@ def map_data(request, code: str):
 def _enterprise(request, credit_code: str):
     membership = current_membership(request)
     portal = queries.portal_of(membership)
-    if portal not in ("government", "platform", "enterprise"):
+    if portal not in ("government", "platform", "enterprise", "verifier"):
         raise Http404
     enterprise = queries.enterprise_or_404(membership, credit_code)
     return membership, enterprise, portal == "enterprise"
@@ -218,11 +218,11 @@ def _provenance_url(run, credit_code: str, period: str) -> str:
 
 @login_required
 def verifier(request):
+    """A verifier's assigned enterprises (from the review app's verification assignments, when installed)."""
     membership = current_membership(request)
     if queries.portal_of(membership) != "verifier":
         raise Http404
-    # Verification assignments arrive with the review workflow; until then nobody is assigned.
-    return render(request, "monitoring/verifier.html", {"assigned": []})
+    return render(request, "monitoring/verifier.html", {"assigned": queries.assignments(membership)})
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db.models import QuerySet
 
 from kiln.accounts.models import Membership
@@ -36,8 +37,10 @@ def visible_enterprises(membership: Membership | None) -> QuerySet[Enterprise]:
     """Enterprises a membership may see.
 
     Enterprise staff see their own enterprise; government and grid users their region
-    and below; platform admins and technical experts everything. Third parties see
-    nothing here until they are assigned (verification assignments narrow it later).
+    and below; platform admins and technical experts everything. A third party sees only
+    the enterprises it is assigned to, while the assignment lasts: a verifier its bodies'
+    verification assignments (``kiln.review``, until ``access_until``), a consultant its
+    agency's running consultancy engagements. Still one query (the assignments are a subquery).
     """
     qs = Enterprise.objects.select_related("region", "industry")
     if membership is None or not membership.active:
@@ -49,4 +52,8 @@ def visible_enterprises(membership: Membership | None) -> QuerySet[Enterprise]:
         return qs.filter(pk=org.pk)
     if org.kind in (Organisation.Kind.GOVERNMENT, Organisation.Kind.GRID):
         return qs.filter(region__path__startswith=_region_prefix(membership))
+    if org.kind == Organisation.Kind.THIRD_PARTY and apps.is_installed("kiln.review"):
+        from kiln.review.queries import assigned_enterprise_ids
+
+        return qs.filter(pk__in=assigned_enterprise_ids(membership))
     return qs.none()

@@ -156,7 +156,7 @@ def _short(value: float) -> str:
 def monthly_chart(months: list[str], series: dict[str, list[float]], labels: dict[str, str], *, unit: str) -> Scene:
     """Stacked bars per month: positive categories stacked up from 0, negative ones down."""
     width, height = 640, 300
-    left, right, top, bottom = 56, 12, 16, 64
+    left, right, top, bottom = 56, 12, 24, 64
     scene = Scene(width, height)
     n = max(len(months), 1)
     ups = [sum(max(series[c][i], 0.0) for c in series) for i in range(len(months))]
@@ -172,7 +172,7 @@ def monthly_chart(months: list[str], series: dict[str, list[float]], labels: dic
         y = y_of(tick)
         scene.line(left, y, width - right, y, stroke="#dde2ea" if tick else "#5b6472")
         scene.text(left - 6, y + 4, _short(tick), size=10, anchor="end", fill="#5b6472")
-    scene.text(left - 6, top - 4, unit, size=10, anchor="end", fill="#5b6472")
+    scene.text(left - 6, top - 12, unit, size=10, anchor="end", fill="#5b6472")
     slot = (width - left - right) / n
     bar = slot * 0.62
     for i, month in enumerate(months):

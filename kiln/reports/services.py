@@ -71,7 +71,7 @@ def _check_docx(data: bytes) -> None:
     from docxtpl import DocxTemplate
 
     try:
-        DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables()
+        DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables(jinja_env=render._jinja_env())
     except Exception as exc:  # not a DOCX, or Jinja syntax errors inside it
         raise ReportError(TEMPLATE_INVALID, detail=str(exc)[:300]) from exc
 

@@ -98,7 +98,10 @@ def test_verify_detects_altered_and_removed_rows(world):
     assert verify_chain().ok
     _tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[2].pk])
     report = verify_chain()
-    assert [pk for pk, _ in report.problems] == [events[3].pk]
+    assert (events[3].pk, "broken link: previous event missing, reordered or altered") in report.problems
+    if ledger_available():
+        assert (events[2].pk, "anchored in the ledger but missing from the audit log") in report.problems
+    assert {pk for pk, _ in report.problems} <= {events[2].pk, events[3].pk}
 
 
 def test_verify_command(world, capsys):
@@ -162,3 +165,62 @@ def test_anonymous_actor(db):
         EventType.LOGIN_FAILED, actor=None, target=("accounts.user", "", "ghost"), after={"username": "ghost"}
     )
     assert event.actor_id is None and event.actor_label == "" and event.target_label == "ghost"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="simulates disk-level tampering on SQLite")
+def test_ledger_catches_a_rewritten_chain(world):
+    """Someone alters an event and recomputes every later hash: the chain is consistent again,
+    but the hashes no longer match the ones anchored in the evidence ledger."""
+    if not ledger_available():
+        pytest.skip("kiln.ledger is not installed")
+    events = [
+        record(EventType.DATA_CREATED, actor=world.admin, target=world.e1, after={"n": i}) for i in range(3)
+    ]
+    assert verify_chain().ok
+    forged = AuditEvent.objects.get(pk=events[1].pk)
+    forged.after = {"n": 42}
+    prev = forged.prev_hash
+    for event in AuditEvent.objects.filter(pk__gte=forged.pk).order_by("id"):
+        if event.pk == forged.pk:
+            event.after = {"n": 42}
+        event.prev_hash = prev
+        event.hash = compute_hash(event)
+        prev = event.hash
+        _tamper(
+            "UPDATE audit_auditevent SET after = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [
+                '{"n": 42}' if event.pk == forged.pk else canonical_json(event.after),
+                event.prev_hash,
+                event.hash,
+                event.pk,
+            ],
+        )
+    assert verify_chain(check_ledger=False).ok  # the chain alone looks fine
+    report = verify_chain()
+    assert not report.ok
+    assert (events[1].pk, "hash differs from the one anchored in the ledger") in report.problems
+
+
+def test_ledger_check_reports_unanchored_events(world, monkeypatch):
+    if not ledger_available():
+        pytest.skip("kiln.ledger is not installed")
+    from kiln.audit import services
+
+    record(EventType.DATA_CREATED, actor=world.admin, target=world.e1)
+    monkeypatch.setattr(services, "_anchor", lambda event: None)
+    late = record(EventType.DATA_CREATED, actor=world.admin, target=world.e1)
+    assert (late.pk, "not anchored in the ledger") in verify_chain().problems
+
+
+def test_flush_command_wipes_the_log_too(world):
+    """The transactional test runner and operators wiping a database use ``flush``: it must not fail."""
+    record(EventType.DATA_CREATED, actor=world.admin, target=world.e1)
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_with_audit_rows_can_still_be_flushed():
+    """pytest-django empties the database with ``flush`` after this test; the triggers must let it."""
+    record(EventType.LOGIN_FAILED, actor=None, target=("accounts.user", "", "x"), after={"username": "x"})
+    assert AuditEvent.objects.count() == 1

@@ -12,7 +12,11 @@ E2 = credit_code.make("9", "1", "330503", "MA2B3C4D6")
 E3 = credit_code.make("9", "1", "330521", "MA2B3C4D7")
 
 ACTIVITY_SCHEMA = {
-    "credit_code": pl.String, "period": pl.String, "item": pl.String, "quantity": pl.Float64, "unit": pl.String,
+    "credit_code": pl.String,
+    "period": pl.String,
+    "item": pl.String,
+    "quantity": pl.Float64,
+    "unit": pl.String,
     "facility": pl.String,
 }
 
@@ -29,4 +33,6 @@ def default_set() -> pl.DataFrame:
 
 def mapping(*rows) -> pl.DataFrame:
     """Rows of (credit_code, region_code, city_code, industry_code)."""
-    return pl.DataFrame(rows, schema=["credit_code", "region_code", "city_code", "industry_code"], orient="row")
+    return pl.DataFrame(
+        rows, schema=["credit_code", "region_code", "city_code", "industry_code"], orient="row"
+    )

@@ -39,8 +39,17 @@ def check_results(path: Path) -> None:
         results = pl.read_excel(path, engine="openpyxl")
     else:
         results = pl.read_parquet(path)
-    assert {"credit_code", "period", "item", "quantity", "unit", "co2_t", "source_category", "tier",
-            "factor_set"} <= set(results.columns)
+    assert {
+        "credit_code",
+        "period",
+        "item",
+        "quantity",
+        "unit",
+        "co2_t",
+        "source_category",
+        "tier",
+        "factor_set",
+    } <= set(results.columns)
     assert results.get_column("item").to_list() == ["raw_coal", "electricity_purchased", "natural_gas"]
     assert results.get_column("co2_t").to_list() == pytest.approx([COAL, 570.3, GAS])
     assert results.get_column("tier").to_list() == ["measured", "default", "default"]
@@ -72,7 +81,8 @@ def test_xlsx_and_parquet_input(tmp_path):
     run(tmp_path / "activity.xlsx", "--out", tmp_path / "a.csv")
     check_results(tmp_path / "a.csv")
     english = pl.read_csv(StringIO(ENGLISH + ROWS), infer_schema=False).with_columns(
-        pl.col("quantity").str.replace_all(",", "").cast(pl.Float64))
+        pl.col("quantity").str.replace_all(",", "").cast(pl.Float64)
+    )
     english.write_parquet(tmp_path / "activity.parquet")
     run(tmp_path / "activity.parquet", "--out", tmp_path / "b.parquet")
     check_results(tmp_path / "b.parquet")
@@ -81,7 +91,15 @@ def test_xlsx_and_parquet_input(tmp_path):
 def test_grid_series_and_factor_set_options(tmp_path):
     source = tmp_path / "activity.csv"
     source.write_text(ENGLISH + f"{E1},2022-05,electricity_purchased,1000,MWh,,,\n", encoding="utf-8")
-    run(source, "--out", tmp_path / "out.csv", "--grid-series", "MEE_NBS_AVG/330000", "--factor-set", "CN-SET-A-2024")
+    run(
+        source,
+        "--out",
+        tmp_path / "out.csv",
+        "--grid-series",
+        "MEE_NBS_AVG/330000",
+        "--factor-set",
+        "CN-SET-A-2024",
+    )
     results = pl.read_csv(tmp_path / "out.csv")
     assert results.get_column("co2_t").to_list() == pytest.approx([515.3])
     assert results.get_column("factor_set").to_list() == ["CN-SET-A-2024"]
@@ -91,8 +109,11 @@ def test_grid_series_and_factor_set_options(tmp_path):
 
 def test_bad_input_lists_the_errors_and_writes_nothing(tmp_path):
     source = tmp_path / "activity.csv"
-    source.write_text(ENGLISH + ROWS + f"{E1},2023-13,diesel,-1,t,,,\n{E1},2023-01,nothing,1,t,,,\n"
-                      f"{E1},2023-01,diesel,abc,t,,,\n", encoding="utf-8")
+    source.write_text(
+        ENGLISH + ROWS + f"{E1},2023-13,diesel,-1,t,,,\n{E1},2023-01,nothing,1,t,,,\n"
+        f"{E1},2023-01,diesel,abc,t,,,\n",
+        encoding="utf-8",
+    )
     err = StringIO()
     with pytest.raises(CommandError, match="4 input error"):
         call_command("calc", str(source), "--out", str(tmp_path / "out.csv"), stdout=StringIO(), stderr=err)
@@ -117,6 +138,8 @@ def test_console_script_exits_non_zero_on_bad_input(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "total (excl. biomass)" in ok.stdout
     source.write_bytes((CHINESE + f"{E1},2023-01,diesel,-5,t,,,\n").encode("gbk"))
-    bad = subprocess.run([kiln, "calc", source, "--out", tmp_path / "bad.csv"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [kiln, "calc", source, "--out", tmp_path / "bad.csv"], capture_output=True, text=True
+    )
     assert bad.returncode != 0
     assert "negative_quantity" in bad.stderr

@@ -69,14 +69,19 @@ def test_future_period():
 
 
 def test_unknown_item_and_parameter():
-    errors = errors_of(activity(
-        (E1, "2023-01", "unobtainium", 1.0, "t"),
-        (E1, "2023-01", "raw_coal.cao", 1.0, "%"),
-        (E1, "2023-01", "raw_coal.", 1.0, "t"),
-        GOOD,
-    ))
+    errors = errors_of(
+        activity(
+            (E1, "2023-01", "unobtainium", 1.0, "t"),
+            (E1, "2023-01", "raw_coal.cao", 1.0, "%"),
+            (E1, "2023-01", "raw_coal.", 1.0, "t"),
+            GOOD,
+        )
+    )
     assert errors.select("row", "code").rows() == [
-        (0, "unknown_item"), (1, "unknown_parameter"), (2, "unknown_item")]
+        (0, "unknown_item"),
+        (1, "unknown_parameter"),
+        (2, "unknown_item"),
+    ]
     assert "ncv" in errors.get_column("message")[1]
 
 
@@ -99,29 +104,39 @@ def test_negative_quantity():
 
 
 def test_unknown_and_incompatible_units():
-    errors = errors_of(activity(
-        (E1, "2023-01", "diesel", 1.0, "furlongs"),
-        (E1, "2023-01", "diesel", 1.0, "MWh"),
-        (E1, "2023-01", "electricity_purchased", 1.0, "t"),
-        (E1, "2023-01", "diesel", 1.0, None),
-    ))
+    errors = errors_of(
+        activity(
+            (E1, "2023-01", "diesel", 1.0, "furlongs"),
+            (E1, "2023-01", "diesel", 1.0, "MWh"),
+            (E1, "2023-01", "electricity_purchased", 1.0, "t"),
+            (E1, "2023-01", "diesel", 1.0, None),
+        )
+    )
     assert errors.select("row", "code").rows() == [
-        (0, "unknown_unit"), (1, "incompatible_unit"), (2, "incompatible_unit"), (3, "unknown_unit")]
+        (0, "unknown_unit"),
+        (1, "incompatible_unit"),
+        (2, "incompatible_unit"),
+        (3, "unknown_unit"),
+    ]
     assert "MWh" in errors.get_column("message")[2]
 
 
 def test_parameter_out_of_range():
-    error = only(activity((E1, "2023-01", "raw_coal", 1.0, "t"), (E1, "2023-01", "raw_coal.oxidation_rate", 94.0, "")))
+    error = only(
+        activity((E1, "2023-01", "raw_coal", 1.0, "t"), (E1, "2023-01", "raw_coal.oxidation_rate", 94.0, ""))
+    )
     assert (error["row"], error["code"]) == (1, "parameter_out_of_range")
 
 
 def test_duplicate_parameter():
-    errors = errors_of(activity(
-        (E1, "2023-01", "raw_coal", 1.0, "t"),
-        (E1, "2023-01", "raw_coal.ncv", 21.0, "GJ/t"),
-        (E1, "2023-01", "raw_coal.ncv", 22.0, "GJ/t"),
-        (E1, "2023-01", "raw_coal.ncv", 23.0, "GJ/t", "K1"),  # another facility: fine
-    ))
+    errors = errors_of(
+        activity(
+            (E1, "2023-01", "raw_coal", 1.0, "t"),
+            (E1, "2023-01", "raw_coal.ncv", 21.0, "GJ/t"),
+            (E1, "2023-01", "raw_coal.ncv", 22.0, "GJ/t"),
+            (E1, "2023-01", "raw_coal.ncv", 23.0, "GJ/t", "K1"),  # another facility: fine
+        )
+    )
     assert errors.select("row", "code").rows() == [(1, "duplicate_parameter"), (2, "duplicate_parameter")]
 
 
@@ -152,7 +167,10 @@ def test_unknown_grid_series():
 
 def test_bad_factor_set():
     broken = FS.with_columns(
-        pl.when(pl.col("parameter") == "oxidation_rate").then(pl.lit("%")).otherwise(pl.col("unit")).alias("unit")
+        pl.when(pl.col("parameter") == "oxidation_rate")
+        .then(pl.lit("%"))
+        .otherwise(pl.col("unit"))
+        .alias("unit")
     )
     listed = validate(activity(GOOD), broken)
     assert set(listed.get_column("code")) == {"bad_factor_set"}
@@ -161,7 +179,9 @@ def test_bad_factor_set():
 
 
 def test_overlapping_years_in_a_factor_set():
-    extra = FS.filter(pl.col("series") == "MEE_ETS_GRID/CN").head(1).with_columns(pl.lit(2023).alias("year_to"))
+    extra = (
+        FS.filter(pl.col("series") == "MEE_ETS_GRID/CN").head(1).with_columns(pl.lit(2023).alias("year_to"))
+    )
     problems = factorset.check(pl.concat([FS, extra]))
     assert "overlap" in problems.get_column("message").item()
 
@@ -184,5 +204,9 @@ def test_all_problems_are_listed_at_once():
     )
     errors = errors_of(frame)
     assert errors.select("row", "code").rows() == [
-        (0, "bad_period"), (1, "negative_quantity"), (2, "unknown_item"), (4, "missing_factor")]
+        (0, "bad_period"),
+        (1, "negative_quantity"),
+        (2, "unknown_item"),
+        (4, "missing_factor"),
+    ]
     assert str(EngineError(errors)).startswith("4 input error(s)")

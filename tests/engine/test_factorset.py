@@ -42,8 +42,17 @@ def test_set_a_is_the_reference_and_set_b_fills_gaps_in_the_default_set():
     strict = factorset.load("CN-SET-A-2024")
     assert "anthracite" not in strict.get_column("item").to_list()
     assert set(strict.filter(pl.col("parameter") == "ncv").get_column("item")) == {
-        "raw_coal", "coke", "crude_oil", "fuel_oil", "gasoline", "kerosene", "diesel", "lpg", "refinery_gas",
-        "natural_gas"}
+        "raw_coal",
+        "coke",
+        "crude_oil",
+        "fuel_oil",
+        "gasoline",
+        "kerosene",
+        "diesel",
+        "lpg",
+        "refinery_gas",
+        "natural_gas",
+    }
 
 
 def test_every_fuel_item_of_the_sets_is_in_the_catalogue():
@@ -54,13 +63,17 @@ def test_every_fuel_item_of_the_sets_is_in_the_catalogue():
 
 def test_ets_grid_series():
     frame = factorset.load()
-    resolved = factorset.resolve(frame, ["electricity_purchased"], [2019, 2021, 2022, 2023, 2030], "MEE_ETS_GRID/CN")
+    resolved = factorset.resolve(
+        frame, ["electricity_purchased"], [2019, 2021, 2022, 2023, 2030], "MEE_ETS_GRID/CN"
+    )
     assert resolved.get_column("ef").to_list() == [0.6101, 0.5810, 0.5810, 0.5703, 0.5703]
 
 
 def test_mee_nbs_series_by_year_and_area():
     frame = factorset.load()
-    zhejiang = factorset.resolve(frame, ["electricity_purchased"], [2020, 2021, 2022, 2023], "MEE_NBS_AVG/330000")
+    zhejiang = factorset.resolve(
+        frame, ["electricity_purchased"], [2020, 2021, 2022, 2023], "MEE_NBS_AVG/330000"
+    )
     assert zhejiang.get_column("ef").to_list() == [None, 0.5422, 0.5153, None]
     national = factorset.resolve(frame, ["electricity_purchased"], [2021, 2022, 2023], "MEE_NBS_AVG/CN")
     assert national.get_column("ef").to_list() == [0.5568, 0.5366, 0.5306]

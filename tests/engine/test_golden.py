@@ -26,7 +26,11 @@ def test_raw_coal_with_default_factors():
     assert row["co2_t"] == pytest.approx(190.0299, abs=1e-3)
     assert row["energy_tce"] == pytest.approx(100 * 20.908 / 29.3076, rel=1e-12)  # 71.340 tce
     assert (row["source_category"], row["tier"], row["energy_type"], row["formula"]) == (
-        "combustion", "default", "coal", "combustion")
+        "combustion",
+        "default",
+        "coal",
+        "combustion",
+    )
     assert row["factor_set"] == "CN-DEFAULT-2024"
 
 
@@ -69,8 +73,9 @@ def test_facility_parameters_apply_to_their_facility_and_fall_back_to_the_enterp
     assert co2 == pytest.approx([100 * 25 * 0.025 * 0.94 * C, 100 * 22 * 0.025 * 0.94 * C])
 
 
-@pytest.mark.parametrize(("quantity", "unit"), [(10.0, "万Nm3"), (100_000.0, "Nm3"), (10.0, "1e4Nm3"),
-                                                (100_000.0, "m³")])
+@pytest.mark.parametrize(
+    ("quantity", "unit"), [(10.0, "万Nm3"), (100_000.0, "Nm3"), (10.0, "1e4Nm3"), (100_000.0, "m³")]
+)
 def test_natural_gas_in_any_volume_unit(quantity, unit):
     row = one(activity((E1, "2023-01", "natural_gas", quantity, unit)))
     # 389.31 GJ/1e4Nm3 × 0.0153 × 0.99 × 44/12 = 21.622 tCO2 per 1e4 Nm3 (domain.md §1.4).
@@ -93,7 +98,9 @@ def test_cement_clinker_calcination_with_kiln_dust():
     )
     results = compute(frame, FS)
     per_tonne = (0.65 - 0.01) * 44 / 56 + (0.02 - 0.005) * 44 / 40  # 0.519357 tCO2/t
-    assert results.get_column("co2_t").to_list() == pytest.approx([1000 * per_tonne, 20 * per_tonne, 10 * per_tonne])
+    assert results.get_column("co2_t").to_list() == pytest.approx(
+        [1000 * per_tonne, 20 * per_tonne, 10 * per_tonne]
+    )
     assert results.get_column("co2_t").sum() == pytest.approx(534.9379, abs=1e-4)
     assert set(results.get_column("source_category").cast(str)) == {"process"}
     assert set(results.get_column("tier").cast(str)) == {"measured"}
@@ -133,7 +140,9 @@ def test_aluminium_anode_and_pfc_with_measured_anode_effect():
     anode, pfc = results.get_column("co2_t").to_list()
     assert anode == pytest.approx(1000 * 0.42 * (1 - 0.02 - 0.004) * C, rel=1e-12)  # 1503.04 t
     ef_cf4 = 0.143 * 0.2  # kg CF4/t Al
-    assert pfc == pytest.approx(1000 * (ef_cf4 * 6630 + 0.1 * ef_cf4 * 11100) / 1000, rel=1e-12)  # 221.364 tCO2e
+    assert pfc == pytest.approx(
+        1000 * (ef_cf4 * 6630 + 0.1 * ef_cf4 * 11100) / 1000, rel=1e-12
+    )  # 221.364 tCO2e
     assert pfc == pytest.approx(221.364, abs=1e-6)
     assert results.get_column("tier").cast(str).to_list() == ["measured", "measured"]
     assert results.get_column("row").to_list() == [0, 0]
@@ -153,8 +162,10 @@ def test_aluminium_pfc_defaults_without_anode_effect_minutes():
     assert pfc["tier"] == "default"
 
 
-@pytest.mark.parametrize(("period", "factor"), [("2020-06", 0.6101), ("2021-06", 0.5810), ("2022-12", 0.5810),
-                                                ("2023-01", 0.5703), ("2025-06", 0.5703)])
+@pytest.mark.parametrize(
+    ("period", "factor"),
+    [("2020-06", 0.6101), ("2021-06", 0.5810), ("2022-12", 0.5810), ("2023-01", 0.5703), ("2025-06", 0.5703)],
+)
 def test_purchased_electricity_uses_the_ets_grid_factor_of_the_year(period, factor):
     row = one(activity((E1, period, "electricity_purchased", 1000.0, "MWh")))
     assert row["co2_t"] == pytest.approx(1000 * factor)
@@ -162,12 +173,15 @@ def test_purchased_electricity_uses_the_ets_grid_factor_of_the_year(period, fact
     assert row["source_category"] == "electricity_purchased"
 
 
-@pytest.mark.parametrize(("series", "period", "factor"), [
-    ("MEE_NBS_AVG/330000", "2022-03", 0.5153),
-    ("MEE_NBS_AVG/EAST", "2023-03", 0.5500),
-    ("MEE_NBS_AVG", "2023-03", 0.5306),
-    ("MEE_NBS_FOSSIL/CN", "2021-03", 0.8426),
-])
+@pytest.mark.parametrize(
+    ("series", "period", "factor"),
+    [
+        ("MEE_NBS_AVG/330000", "2022-03", 0.5153),
+        ("MEE_NBS_AVG/EAST", "2023-03", 0.5500),
+        ("MEE_NBS_AVG", "2023-03", 0.5306),
+        ("MEE_NBS_FOSSIL/CN", "2021-03", 0.8426),
+    ],
+)
 def test_grid_series_chosen_by_the_caller(series, period, factor):
     row = one(activity((E1, period, "electricity_purchased", 1000.0, "MWh")), grid_series=series)
     assert row["co2_t"] == pytest.approx(1000 * factor)
@@ -182,10 +196,15 @@ def test_exported_electricity_and_heat_are_negative():
     )
     results = compute(frame, FS)
     assert results.get_column("co2_t").to_list() == pytest.approx([-57.03, 55.0, -11.0, 39.6])
-    assert results.get_column("energy_tce").to_list() == pytest.approx([-12.29, 500 * 0.03412, -100 * 0.03412,
-                                                                        360 * 0.03412])
+    assert results.get_column("energy_tce").to_list() == pytest.approx(
+        [-12.29, 500 * 0.03412, -100 * 0.03412, 360 * 0.03412]
+    )
     assert results.get_column("source_category").cast(str).to_list() == [
-        "electricity_exported", "heat_purchased", "heat_exported", "heat_purchased"]
+        "electricity_exported",
+        "heat_purchased",
+        "heat_exported",
+        "heat_purchased",
+    ]
 
 
 def test_recovered_co2_is_subtracted():
@@ -224,7 +243,9 @@ def test_biomass_is_reported_apart_and_not_in_the_total():
 
 
 def test_products_carry_no_emission():
-    frame = activity((E1, "2023-01", "cement_output", 1000.0, "t"), (E1, "2023-01", "power_supplied", 10.0, "MWh"))
+    frame = activity(
+        (E1, "2023-01", "cement_output", 1000.0, "t"), (E1, "2023-01", "power_supplied", 10.0, "MWh")
+    )
     results = compute(frame, FS)
     assert results.get_column("co2_t").to_list() == [0.0, 0.0]
     assert set(results.get_column("source_category").cast(str)) == {"none"}

@@ -3,6 +3,7 @@
 import io
 import zipfile
 
+import openpyxl
 import pytest
 
 from kiln.intake import errors
@@ -180,3 +181,46 @@ def test_formula_cells_are_reported_not_evaluated():
 def test_corrupt_workbook():
     data = xlsx_bytes([ROW])
     assert problem(data[: len(data) // 2], "x.xlsx").code == errors.FILE_UNREADABLE
+
+
+def test_xlsx_row_numbers_with_leading_blank_rows_and_columns():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "数据"
+    for c, header in enumerate(ZH_HEADERS, start=2):
+        sheet.cell(3, c, header)  # header in row 3, starting at column B
+    for c, value in enumerate(ROW, start=2):
+        sheet.cell(4, c, value)
+        sheet.cell(6, c, value)  # row 5 left blank
+    sheet.cell(6, 4, "diesel")
+    workbook.create_sheet("说明").append(["ignored"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_file(buffer.getvalue(), "x.xlsx")
+    assert table.frame["_row"].to_list() == [4, 6]
+    assert table.frame["item"].to_list() == ["raw_coal", "diesel"]
+
+
+def test_xlsx_first_sheet_is_read_whatever_its_file_name():
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["not", "this"])
+    first = workbook.create_sheet("月报", 0)  # inserted before: first in the workbook, stored as sheet2.xml
+    first.append(ZH_HEADERS)
+    first.append([*ROW[:3], "=2*600", *ROW[4:]])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_file(buffer.getvalue(), "x.xlsx")
+    assert table.frame["credit_code"].to_list() == [CODE]
+    assert table.problems.filter(code=errors.CELL_FORMULA)["column"].to_list() == ["quantity"]
+
+
+def test_every_error_code_has_a_message_in_both_languages():
+    from django.utils import translation
+
+    codes = [v for k, v in vars(errors).items() if k.isupper() and isinstance(v, str) and v.startswith("INT-")]
+    assert len(codes) == len(set(codes)) >= 35
+    for code in codes:
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                text = errors.message(code, value="v", column="c", detail="d")
+            assert text and text != code, code

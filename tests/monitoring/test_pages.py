@@ -226,3 +226,22 @@ def test_platform_admin_may_watch_any_region(city, login):
     client = login(city.admin)
     assert client.get(region_url("339800")).status_code == 200
     assert client.get(region_url("330000")).status_code == 200
+
+
+def test_an_assigned_verifier_sees_its_enterprise(city, login):
+    import datetime
+
+    from kiln.accounts.models import Membership
+    from kiln.review.models import VerificationAssignment
+
+    agency = Membership.objects.get(user=city.verifier_e1).organisation
+    VerificationAssignment.objects.create(agency_id=agency.pk, enterprise=city.e1, year=2024,
+                                          access_until=datetime.date.today() + datetime.timedelta(days=30))
+    client = login(city.verifier_e1)
+    page = client.get(reverse("monitoring:verifier")).text
+    assert 'data-table="assignments"' in page and city.e1.credit_code in page
+    assert client.get(reverse("monitoring:enterprise", args=[city.e1.credit_code])).status_code == 200
+    assert client.get(reverse("monitoring:enterprise", args=[city.e3.credit_code])).status_code == 404
+    assert client.get(region_url("339902")).status_code == 404  # no region view for third parties
+    assert login(city.verifier_unassigned).get(
+        reverse("monitoring:enterprise", args=[city.e1.credit_code])).status_code == 404

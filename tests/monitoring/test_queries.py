@@ -61,7 +61,7 @@ def test_breakdown_by_county_and_by_industry(city):
     children = {r.code: v for r, v in place.by_child(Period(2024))}
     assert set(children) == {"339902", "339903"}
     assert sum(v["co2_total_t"] for v in children.values()) == pytest.approx(place.totals(Period(2024))["co2_total_t"])
-    industries = {r["industry"]: r for r in place.industries(Period(2024)).iter_rows(named=True)}
+    industries = {r["industry"]: r for r in place.industries(Period(2024))}
     stored = {a.key: a.co2_total_t for a in Aggregate.objects.filter(run=city.runs[("339900", 2024)],
                                                                        dimension="industry", period="2024")}
     assert set(industries) == {"C30", "C17"}
@@ -71,7 +71,7 @@ def test_breakdown_by_county_and_by_industry(city):
 
 def test_a_countys_industries_come_from_the_digest(city):
     county = Place.of(city.county_b)
-    industries = {r["industry"]: r["co2_total_t"] for r in county.industries(Period(2024)).iter_rows(named=True)}
+    industries = {r["industry"]: r["co2_total_t"] for r in county.industries(Period(2024))}
     e4 = Aggregate.objects.get(run=city.runs[("339900", 2024)], dimension="enterprise", key=city.e4.credit_code,
                                period="2024").co2_total_t
     assert industries["C30"] == pytest.approx(e4)

@@ -16,9 +16,25 @@ from kiln.engine.errors import EngineError
 from kiln.engine.io import ReadError, read_activity, write_frame
 
 RESULT_COLUMNS = [
-    "row", "credit_code", "period", "item", "quantity", "unit", "source", "facility", "note", "year",
-    "quantity_canonical", "unit_canonical", "co2_t", "energy_tce", "energy_type", "source_category", "formula",
-    "tier", "factor_set",
+    "row",
+    "credit_code",
+    "period",
+    "item",
+    "quantity",
+    "unit",
+    "source",
+    "facility",
+    "note",
+    "year",
+    "quantity_canonical",
+    "unit_canonical",
+    "co2_t",
+    "energy_tce",
+    "energy_type",
+    "source_category",
+    "formula",
+    "tier",
+    "factor_set",
 ]
 SHOWN_ERRORS = 50
 
@@ -31,14 +47,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="activity data: .csv, .xlsx or .parquet")
         parser.add_argument("--out", required=True, help="per-row results: .csv, .xlsx or .parquet")
-        parser.add_argument("--factor-set", default=factorset.DEFAULT_FACTOR_SET,
-                            help=f"shipped factor set (default {factorset.DEFAULT_FACTOR_SET}; "
-                                 f"known: {', '.join(factorset.available())})")
-        parser.add_argument("--grid-series", default=None,
-                            help="grid-factor series, e.g. MEE_ETS_GRID/CN (default) or MEE_NBS_AVG/330000")
-        parser.add_argument("--not-after", default=None, help="latest allowed period YYYY-MM (default: this month)")
-        parser.add_argument("--no-credit-code-check", action="store_true",
-                            help="do not verify credit-code check characters")
+        parser.add_argument(
+            "--factor-set",
+            default=factorset.DEFAULT_FACTOR_SET,
+            help=f"shipped factor set (default {factorset.DEFAULT_FACTOR_SET}; "
+            f"known: {', '.join(factorset.available())})",
+        )
+        parser.add_argument(
+            "--grid-series",
+            default=None,
+            help="grid-factor series, e.g. MEE_ETS_GRID/CN (default) or MEE_NBS_AVG/330000",
+        )
+        parser.add_argument(
+            "--not-after", default=None, help="latest allowed period YYYY-MM (default: this month)"
+        )
+        parser.add_argument(
+            "--no-credit-code-check", action="store_true", help="do not verify credit-code check characters"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -51,7 +76,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc.args[0])) from exc
         try:
             results = compute(
-                activity, factors, grid_series=options["grid_series"], not_after=options["not_after"],
+                activity,
+                factors,
+                grid_series=options["grid_series"],
+                not_after=options["not_after"],
                 check_credit_codes=not options["no_credit_code_check"],
             )
         except EngineError as exc:
@@ -82,6 +110,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{category:<24}{co2:>18,.3f}{tce:>16,.3f}{n:>10}")
         counted = totals.filter(~totals["source_category"].cast(str).is_in(["biomass", "none"]))
         biomass = totals.filter(totals["source_category"].cast(str) == "biomass")["co2_t"].sum()
-        self.stdout.write(f"{'total (excl. biomass)':<24}{counted['co2_t'].sum():>18,.3f}"
-                          f"{totals['energy_tce'].sum():>16,.3f}")
+        self.stdout.write(
+            f"{'total (excl. biomass)':<24}{counted['co2_t'].sum():>18,.3f}"
+            f"{totals['energy_tce'].sum():>16,.3f}"
+        )
         self.stdout.write(f"{'biomass (reported apart)':<24}{biomass:>18,.3f}")

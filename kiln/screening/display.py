@@ -1,0 +1,78 @@
+"""How findings read: the rule's message template (Chinese or English) filled with the finding's values."""
+
+from __future__ import annotations
+
+import math
+
+from django.utils.translation import get_language
+
+from kiln.engine import items as catalogue
+
+
+def number(value) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 1:
+        return f"{value:.3g}" if magnitude < 100 else f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def item_label(code: str, zh: bool) -> str:
+    if not code:
+        return "整月" if zh else "the whole month"
+    base, _, parameter = code.partition(".")
+    item = catalogue.ITEMS.get(base)
+    name = (item.name_zh if zh else item.name_en) if item else base
+    if parameter:
+        zh_name, en_name = catalogue.PARAMETERS.get(parameter, (parameter, parameter))
+        return f"{name}{zh_name}" if zh else f"{name} {en_name}"
+    return name
+
+
+class _Values(dict):
+    def __missing__(self, key):
+        return "–"
+
+
+def message(finding, *, zh: bool | None = None) -> str:
+    """The finding as a sentence, in the current language unless ``zh`` says."""
+    if zh is None:
+        zh = not (get_language() or "").startswith("en")
+    rule = finding.rule_version
+    template = rule.message_zh if zh else rule.message_en
+    score = finding.score
+    if rule.engine_check in ("metered_electricity", "lab_ncv_composition") and score is not None:
+        score_text = f"{score * 100:+.1f}%"
+    else:
+        score_text = number(score)
+    values = _Values(
+        item=item_label(finding.item, zh),
+        period=finding.period,
+        facility=finding.facility or ("全厂" if zh else "site"),
+        value=number(finding.value),
+        low=number(finding.low),
+        high=number(finding.high),
+        reference=number(finding.reference),
+        score=score_text,
+        detail=finding.detail or "",
+        rule_id=finding.rule_id,
+    )
+    try:
+        return template.format_map(values)
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
+AGE_BUCKETS = ((7, "≤ 7"), (30, "8–30"), (90, "31–90"), (None, "> 90"))
+
+
+def age_bucket(days: int) -> str:
+    for limit, label in AGE_BUCKETS:
+        if limit is None or days <= limit:
+            return label
+    return AGE_BUCKETS[-1][1]
