@@ -10,8 +10,8 @@ from kiln.factors.api import router as factors_router
 from kiln.grid.api import router as grid_router
 from kiln.incidents.api import router as incidents_router
 from kiln.intake.api import router as intake_router
-from kiln.monitoring.api import router as monitoring_router
 from kiln.ledger.api import router as ledger_router
+from kiln.monitoring.api import router as monitoring_router
 from kiln.registry.api import router as registry_router
 from kiln.reports.api import router as reports_router
 from kiln.review.api import router as review_router

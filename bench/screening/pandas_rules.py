@@ -25,12 +25,27 @@ CLIP = 2.0
 
 
 def _period_ok(text: str) -> bool:
-    return len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12
+    return (
+        len(text) == 7
+        and text[4] == "-"
+        and text[:4].isdigit()
+        and text[5:].isdigit()
+        and 1 <= int(text[5:]) <= 12
+    )
 
 
 class PandasScreening:
-    def __init__(self, activity: pd.DataFrame, *, enterprises: pd.DataFrame, metered: pd.DataFrame,
-                 emissions: pd.DataFrame, economic: pd.DataFrame, as_of, not_after: str):
+    def __init__(
+        self,
+        activity: pd.DataFrame,
+        *,
+        enterprises: pd.DataFrame,
+        metered: pd.DataFrame,
+        emissions: pd.DataFrame,
+        economic: pd.DataFrame,
+        as_of,
+        not_after: str,
+    ):
         self.timings: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
         wall, proc = time.perf_counter(), time.process_time()
@@ -46,12 +61,19 @@ class PandasScreening:
         df = df.merge(pairs, on=["unit", "item"], how="left")
         df["v"] = df["quantity"] * df["factor"].astype("float64")
         valid_periods = {p for p in df["period"].dropna().unique() if _period_ok(p) and p <= not_after}
-        df = df[df["item"].isin(CODE_INDEX.keys()) & df["period"].isin(valid_periods) & df["v"].notna()
-                & (df["v"] >= 0) & df["credit_code"].notna()]
+        df = df[
+            df["item"].isin(CODE_INDEX.keys())
+            & df["period"].isin(valid_periods)
+            & df["v"].notna()
+            & (df["v"] >= 0)
+            & df["credit_code"].notna()
+        ]
         df["facility"] = df["facility"].fillna("")
         df["noted"] = df["note"].fillna("").str.strip() != ""
         first = min(valid_periods)
-        self.months = [month_text(n) for n in range(month_number(first), month_number(max(valid_periods)) + 1)]
+        self.months = [
+            month_text(n) for n in range(month_number(first), month_number(max(valid_periods)) + 1)
+        ]
         month_index = pd.Series(range(len(self.months)), index=self.months)
         df["m"] = df["period"].map(month_index).astype("int64")
         df["s"] = df.groupby(["item", "facility", "credit_code"], sort=True).ngroup()
@@ -62,8 +84,9 @@ class PandasScreening:
         self.streams["parameter"] = self.streams["item"].str.split(".").str[1].fillna("")
         index = pd.MultiIndex.from_product([self.streams.index, range(len(self.months))], names=["s", "m"])
         cell = df.groupby(["s", "m"])
-        panel = pd.DataFrame({"v": cell["v"].last(), "noted": cell["noted"].any(), "rows": cell.size()}).reindex(
-            index)
+        panel = pd.DataFrame(
+            {"v": cell["v"].last(), "noted": cell["noted"].any(), "rows": cell.size()}
+        ).reindex(index)
         panel["noted"] = panel["noted"].fillna(False).astype(bool)
         panel["rows"] = panel["rows"].fillna(0).astype("int64")
         panel = panel.reset_index()
@@ -122,13 +145,15 @@ class PandasScreening:
 
     @staticmethod
     def out(rule, frame: pd.DataFrame, item=None) -> pd.DataFrame:
-        return pd.DataFrame({
-            "rule_id": rule.rule_id,
-            "credit_code": frame["credit_code"].astype("string"),
-            "period": frame["period"].astype("string"),
-            "item": frame["item"] if item is None else item,
-            "facility": frame["facility"] if "facility" in frame else "",
-        })
+        return pd.DataFrame(
+            {
+                "rule_id": rule.rule_id,
+                "credit_code": frame["credit_code"].astype("string"),
+                "period": frame["period"].astype("string"),
+                "item": frame["item"] if item is None else item,
+                "facility": frame["facility"] if "facility" in frame else "",
+            }
+        )
 
     # --- checks ---------------------------------------------------------------------------------------
 
@@ -140,8 +165,9 @@ class PandasScreening:
         max_gap = int(rule.param("max_gap"))
         out = []
         ep = self.ent_present.assign(present=True)
-        ents = pd.MultiIndex.from_product([ep["credit_code"].unique(), range(len(self.months))],
-                                          names=["credit_code", "m"])
+        ents = pd.MultiIndex.from_product(
+            [ep["credit_code"].unique(), range(len(self.months))], names=["credit_code", "m"]
+        )
         grid = ep.set_index(["credit_code", "m"])["present"].reindex(ents, fill_value=False).reset_index()
         if not rule.item:
             last = grid["m"].where(grid["present"]).groupby(grid["credit_code"]).ffill()
@@ -157,7 +183,12 @@ class PandasScreening:
         last = p["m"].where(present).groupby(p["s"]).ffill()
         before = last.groupby(p["s"]).shift(1)
         gap = p["m"] - before
-        has = p.merge(grid, on=["credit_code", "m"], how="left")["present"].fillna(False).to_numpy()
+        has = (
+            p.merge(grid, on=["credit_code", "m"], how="left")["present"]
+            .fillna(False)
+            .astype(bool)
+            .to_numpy()
+        )
         out.append(self.out(rule, p[~present & (gap <= max_gap) & has]))
         return pd.concat(out)
 
@@ -172,11 +203,19 @@ class PandasScreening:
                     code = f"{item}.{parameter}"
                     if code not in CODE_INDEX:
                         continue
-                    have = present.loc[present["item"] == code, ["credit_code", "facility", "m"]].assign(has=True)
+                    have = present.loc[present["item"] == code, ["credit_code", "facility", "m"]].assign(
+                        has=True
+                    )
                     at = base.merge(have, on=["credit_code", "facility", "m"], how="left")["has"]
-                    overall = base.merge(have[have["facility"] == ""].drop(columns="facility"),
-                                         on=["credit_code", "m"], how="left")["has"]
-                    missing = ~(at.fillna(False).to_numpy() | overall.fillna(False).to_numpy())
+                    overall = base.merge(
+                        have[have["facility"] == ""].drop(columns="facility"),
+                        on=["credit_code", "m"],
+                        how="left",
+                    )["has"]
+                    missing = ~(
+                        at.fillna(False).astype(bool).to_numpy()
+                        | overall.fillna(False).astype(bool).to_numpy()
+                    )
                     out.append(self.out(rule, base[missing], item=code))
         return pd.concat(out) if out else None
 
@@ -214,8 +253,9 @@ class PandasScreening:
         output = chosen.groupby(["credit_code", "m"]).agg(output=("v", "sum"), n=("v", "count")).reset_index()
         output = output[output["n"] > 0]
         output["product"] = output["credit_code"].map(best).map(dict(enumerate(PRODUCT_PRIORITY)))
-        em = self.emissions.assign(m=self.emissions["period"].map(pd.Series(range(len(self.months)),
-                                                                                 index=self.months)))
+        em = self.emissions.assign(
+            m=self.emissions["period"].map(pd.Series(range(len(self.months)), index=self.months))
+        )
         merged = output.merge(em[["credit_code", "m", "co2_t"]], on=["credit_code", "m"], how="inner")
         merged = merged[merged["output"] > 0]
         merged["intensity"] = merged["co2_t"] / merged["output"]
@@ -249,8 +289,12 @@ class PandasScreening:
         min_months, min_value = int(rule.param("min_months")), float(rule.param("min_value"))
         p = self.panel[self.flows(rule)]
         previous = p.groupby("s")["v"].shift(1)
-        median = previous.groupby(p["s"]).rolling(window, min_periods=min_months).median().reset_index(
-            level=0, drop=True)
+        median = (
+            previous.groupby(p["s"])
+            .rolling(window, min_periods=min_months)
+            .median()
+            .reset_index(level=0, drop=True)
+        )
         ratio = p["v"] / median
         with np.errstate(divide="ignore", invalid="ignore"):
             raw = np.log(ratio)
@@ -292,7 +336,11 @@ class PandasScreening:
         median, count = self.stream_median()
         median = median.astype("float32").astype("float64")
         tolerances = dict(rule.param("tolerances") or {})
-        tol = p["parameter"].map({k: float(v) for k, v in tolerances.items()}).fillna(float(rule.param("tolerance")))
+        tol = (
+            p["parameter"]
+            .map({k: float(v) for k, v in tolerances.items()})
+            .fillna(float(rule.param("tolerance")))
+        )
         ratio = p["v"] / median
         hit = mask & ((ratio - 1).abs() > tol) & (median > 0) & (count >= int(rule.param("min_months")))
         hit &= ~self.unit_flags
@@ -303,16 +351,21 @@ class PandasScreening:
             return self._electricity
         p = self.panel[self.panel["item"] == "electricity_purchased"]
         unit = self.unit_flags[p.index]
-        reported = p.assign(unit=unit).groupby(["credit_code", "m"]).agg(
-            reported=("v", "sum"), n=("v", "count"), unit=("unit", "any")).reset_index()
+        reported = (
+            p.assign(unit=unit)
+            .groupby(["credit_code", "m"])
+            .agg(reported=("v", "sum"), n=("v", "count"), unit=("unit", "any"))
+            .reset_index()
+        )
         reported.loc[reported["n"] == 0, "reported"] = np.nan
         met = self.metered.copy()
         met["m"] = met["period"].map(pd.Series(range(len(self.months)), index=self.months))
         met = met[met["m"].notna()].groupby(["credit_code", "m"]).agg(kwh=("kwh", "sum")).reset_index()
         met["metered"] = met["kwh"] / 1000.0
         met["m"] = met["m"].astype("int64")
-        self._electricity = reported.merge(met[["credit_code", "m", "metered"]], on=["credit_code", "m"],
-                                           how="outer")
+        self._electricity = reported.merge(
+            met[["credit_code", "m", "metered"]], on=["credit_code", "m"], how="outer"
+        )
         self._electricity["period"] = self._electricity["m"].map(pd.Series(self.months))
         self._electricity["unit"] = self._electricity["unit"].fillna(False).astype(bool)
         return self._electricity
@@ -328,16 +381,21 @@ class PandasScreening:
 
     def metered_unreported(self, rule):
         e = self.electricity().merge(self.ent_present, on=["credit_code", "m"], how="left")
-        hit = e["reported"].isna() & (e["metered"] >= float(rule.param("min_mwh"))) & e["present_rows"].notna()
+        hit = (
+            e["reported"].isna() & (e["metered"] >= float(rule.param("min_mwh"))) & e["present_rows"].notna()
+        )
         return self.out(rule, e[hit], item="electricity_purchased")
 
     def samples(self, item: str) -> pd.DataFrame:
         fuels = [i.code for i in catalogue.ITEMS.values() if "ncv" in i.parameters and i.unit == "t"]
         fuels = [item] if item and item in fuels else ([] if item else fuels)
         names = ("carbon_content", "ncv", "hydrogen", "sulphur", "moisture")
-        p = self.panel[self.panel["base"].isin(fuels) & self.panel["parameter"].isin(names) & self.panel["v"].notna()]
-        wide = p.pivot_table(index=["credit_code", "base", "facility", "m"], columns="parameter", values="v",
-                             aggfunc="last").reset_index()
+        p = self.panel[
+            self.panel["base"].isin(fuels) & self.panel["parameter"].isin(names) & self.panel["v"].notna()
+        ]
+        wide = p.pivot_table(
+            index=["credit_code", "base", "facility", "m"], columns="parameter", values="v", aggfunc="last"
+        ).reset_index()
         for name in names:
             if name not in wide:
                 wide[name] = np.nan
@@ -362,8 +420,12 @@ class PandasScreening:
     def lab_ncv_composition(self, rule):
         w = self.samples(rule.item)
         oxygen, tolerance = float(rule.param("oxygen")), float(rule.param("tolerance"))
-        predicted = (33.9 * w["carbon"] + 103.0 * w["hydrogen"] - 10.9 * (oxygen - w["sulphur"].fillna(0))
-                     - 2.5 * w["moisture"])
+        predicted = (
+            33.9 * w["carbon"]
+            + 103.0 * w["hydrogen"]
+            - 10.9 * (oxygen - w["sulphur"].fillna(0))
+            - 2.5 * w["moisture"]
+        )
         relative = (w["ncv"] - predicted) / predicted
         hit = w[(relative.abs() > tolerance) & (predicted > 0)]
         return self.out(rule, hit, item=hit["base"] + ".ncv")
@@ -402,8 +464,12 @@ class PandasScreening:
         em["year"] = em["period"].str[:4].astype("int64")
         years_on_axis = pd.Series([int(p[:4]) for p in self.months]).value_counts()
         full_years = set(years_on_axis[years_on_axis >= 12].index)
-        yearly = em[em["year"].isin(full_years)].groupby(["credit_code", "year"]).agg(
-            co2=("co2_t", "sum"), n=("co2_t", "count")).reset_index()
+        yearly = (
+            em[em["year"].isin(full_years)]
+            .groupby(["credit_code", "year"])
+            .agg(co2=("co2_t", "sum"), n=("co2_t", "count"))
+            .reset_index()
+        )
         yearly = yearly[yearly["n"] == 12].merge(self.economic, on=["credit_code", "year"])
         yearly = yearly[yearly["value_added_10k_cny"] > 0]
         yearly["intensity"] = yearly["co2"] / yearly["value_added_10k_cny"]

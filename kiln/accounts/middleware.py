@@ -19,8 +19,8 @@ from kiln.accounts.security import mfa_enrolment_pending
 # URL names reachable while a policy is pending.
 ALWAYS_ALLOWED = frozenset(
     {
-        "home",
         "healthz",
+        "efficiency-verify",
         "set_language",
         "logout",
         "account_logout",

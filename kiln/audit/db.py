@@ -7,9 +7,8 @@ only the ``flush`` command (wipe the whole database) uses. A connection that is 
 sqlite3 shell) has no such function, so its UPDATE or DELETE fails as well.
 PostgreSQL's flush uses TRUNCATE, which row triggers do not see.
 
-``flush`` is wrapped at its base class (``allow_purge_during_flush``) rather than overridden as a
-command: only one app's ``flush`` command can win (kiln.ledger has one, for its own triggers), and
-every one of them ends in ``django.core.management.commands.flush.Command.handle``.
+Kiln's ``flush`` command (kiln/web/management/commands/flush.py) lifts this guard and the
+ledger's together, outside production.
 """
 
 from __future__ import annotations
@@ -61,22 +60,6 @@ def purge_allowed():
         _state.purge = previous
 
 
-def allow_purge_during_flush() -> None:
-    """Run every ``flush`` (Django's, or any app's subclass of it) inside ``purge_allowed()``."""
-    from django.core.management.commands import flush
-
-    if getattr(flush.Command.handle, "_kiln_audit_purge", False):
-        return
-    original = flush.Command.handle
-
-    def handle(self, *args, **options):
-        with purge_allowed():
-            return original(self, *args, **options)
-
-    handle._kiln_audit_purge = True  # type: ignore[attr-defined]
-    flush.Command.handle = handle  # type: ignore[method-assign]
-
-
 def _register(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
         connection.connection.create_function(
@@ -86,7 +69,6 @@ def _register(sender, connection, **kwargs) -> None:
 
 def connect() -> None:
     connection_created.connect(_register, dispatch_uid="kiln.audit.db.register")
-    allow_purge_during_flush()
 
 
 def install_triggers(schema_editor) -> None:

@@ -67,39 +67,52 @@ def enterprise_month(results: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     scatter-add). Sparse or unusual inputs take the Polars ``group_by`` path; both give the same
     frame.
     """
+    return _enterprise_month_indexed(results)[0]
+
+
+def _enterprise_month_indexed(results: pl.DataFrame | pl.LazyFrame):
+    """(frame, code index, period index, sorted codes, sorted periods): the indexes per frame row."""
     if isinstance(results, pl.LazyFrame):
         results = results.collect()
     dense = _dense_cells(results)
     if dense is None:
-        return _enterprise_month_grouped(results)
+        em = _enterprise_month_grouped(results)
+        code_index, codes = _rank(em.get_column("credit_code"))
+        period_index, periods = _rank(em.get_column("period"))
+        return (
+            em,
+            code_index,
+            period_index,
+            pl.Series(codes).cast(em.schema["credit_code"]),
+            pl.Series(periods).cast(em.schema["period"]),
+        )
     indexes, n_cells, codes, periods = dense
     n_periods = len(periods)
     n_cat, n_energy = len(SOURCE_CATEGORIES), len(ENERGY_TYPES)
+    # Category-major bins: each category's sums are one contiguous row, so columns need no copy.
     co2 = np.bincount(
         indexes.get_column("c").to_numpy(),
         weights=results.get_column("co2_t").to_numpy(),
         minlength=n_cells * n_cat,
-    )
+    ).reshape(n_cat, n_cells)
     tce = np.bincount(
         indexes.get_column("e").to_numpy(),
         weights=results.get_column("energy_tce").to_numpy(),
         minlength=n_cells * n_energy,
-    )
+    ).reshape(n_energy, n_cells)
     present = np.flatnonzero(np.bincount(indexes.get_column("cell").to_numpy(), minlength=n_cells))
-    co2 = co2.reshape(n_cells, n_cat)[present]
-    tce = tce.reshape(n_cells, n_energy)[present]
-    code_index = pl.Series(present // n_periods, dtype=pl.UInt32)
-    period_index = pl.Series(present % n_periods, dtype=pl.UInt32)
+    code_index, period_index = present // n_periods, present % n_periods
+    code_series = pl.Series(code_index, dtype=pl.UInt32)
+    period_series = pl.Series(period_index, dtype=pl.UInt32)
+    years = pl.Series([int(p[:4]) for p in periods.cast(pl.String).to_list()], dtype=pl.Int32)
     columns = {
-        "credit_code": codes.gather(code_index),
-        "period": periods.gather(period_index),
-        "year": pl.Series([int(p[:4]) for p in periods.cast(pl.String).to_list()], dtype=pl.Int32).gather(
-            period_index
-        ),
+        "credit_code": codes.gather(code_series),
+        "period": periods.gather(period_series),
+        "year": years.gather(period_series),
     }
-    columns |= {f"co2_{c}_t": co2[:, SOURCE_CATEGORIES.index(c)] for c in CATEGORIES}
-    columns |= {f"tce_{e}": tce[:, ENERGY_TYPES.index(e)] for e in ENERGY}
-    return pl.DataFrame(columns).with_columns(_totals())
+    columns |= {f"co2_{c}_t": co2[SOURCE_CATEGORIES.index(c)][present] for c in CATEGORIES}
+    columns |= {f"tce_{e}": tce[ENERGY_TYPES.index(e)][present] for e in ENERGY}
+    return pl.DataFrame(columns).with_columns(_totals()), code_index, period_index, codes, periods
 
 
 def _rank_table(phys: list[int], values: list[str]) -> tuple[pl.Series, list[int]]:
@@ -129,10 +142,19 @@ def _dense_cells(results: pl.DataFrame):
     cell = pl.lit(code_rank).gather(pl.col("credit_code").to_physical()) * len(period_phys) + pl.lit(
         period_rank
     ).gather(pl.col("period").to_physical())
-    indexes = results.select(
-        cell.alias("cell"),
-        c=cell * len(SOURCE_CATEGORIES) + pl.col("source_category").to_physical().cast(pl.Int64),
-        e=cell * len(ENERGY_TYPES) + pl.col("energy_type").to_physical().cast(pl.Int64),
+    indexes = (
+        results.lazy()
+        .select(
+            cell.alias("cell"),
+            pl.col("source_category").to_physical().cast(pl.Int64).alias("_cat"),
+            pl.col("energy_type").to_physical().cast(pl.Int64).alias("_energy"),
+        )
+        .select(
+            "cell",
+            c=pl.col("_cat") * n_cells + pl.col("cell"),
+            e=pl.col("_energy") * n_cells + pl.col("cell"),
+        )
+        .collect()
     )
     codes = pl.Series("credit_code", [code_values[i] for i in code_order], dtype=pl.String).cast(
         code_col.dtype
@@ -154,7 +176,7 @@ def _enterprise_month_grouped(results: pl.DataFrame) -> pl.DataFrame:
         .group_by("credit_code", "period")
         .agg(pl.col("year").first(), *[pl.col(c).sum() for c in (*CO2_COLUMNS, *TCE_COLUMNS)])
         .with_columns(_totals())
-        .sort("credit_code", "period")
+        .sort(pl.col("credit_code").cast(pl.String), pl.col("period").cast(pl.String))
         .collect()
     )
 
@@ -229,62 +251,53 @@ def aggregate(results: pl.DataFrame, mapping: pl.DataFrame) -> dict[str, pl.Data
     Everything above the enterprise-month frame is summed from it with single integer keys
     (place × period), so region and industry totals are exactly sums of enterprise totals.
     """
-    em = enterprise_month(results)
+    em, code_index, period_index, codes, periods = _enterprise_month_indexed(results)
     value_columns = [*CO2_COLUMNS, *TCE_COLUMNS]
     if em.is_empty():
         return {name: _order(name, _empty(name, em)) for name in AGGREGATES}
     places = _mapping(mapping, em.schema["credit_code"])
-    codes = em.get_column("credit_code").unique(maintain_order=True)
-    placed = pl.DataFrame({"credit_code": codes}).join(places, on="credit_code", how="left")
+    placed = pl.DataFrame({"credit_code": codes}).join(
+        places, on="credit_code", how="left", maintain_order="left"
+    )
     missing = placed.filter(pl.col("region_code").is_null())
     if missing.height:
         raise _unmapped(missing.get_column("credit_code"))
     place_keys = ["region_code", "city_code", "industry_code"]
     place_table = placed.select(place_keys).unique(maintain_order=True).with_row_index("place")
-    code_place = placed.join(place_table, on=place_keys, how="left")
-    phys = code_place.get_column("credit_code").to_physical().to_numpy()
-    place_of = np.zeros(int(phys.max()) + 1, dtype=np.int64)
-    place_of[phys] = code_place.get_column("place").to_numpy()
-    place = place_of[em.get_column("credit_code").to_physical().to_numpy()]
-    period_rank, periods = _rank(em.get_column("period"))
-    years = sorted({int(p[:4]) for p in periods})
-    year_index = np.searchsorted(np.array(years), em.get_column("year").to_numpy())
-    n_periods, n_years = len(periods), len(years)
-    code_rank, _ = _rank(em.get_column("credit_code"))
+    place_of_code = placed.join(place_table, on=place_keys, how="left", maintain_order="left").get_column(
+        "place"
+    )
+    place = place_of_code.to_numpy().astype(np.int64)[code_index]
+    period_names = periods.cast(pl.String).to_list()
+    years = sorted({int(p[:4]) for p in period_names})
+    year_of_period = np.searchsorted(np.array(years), np.array([int(p[:4]) for p in period_names]))
+    year_index = year_of_period[period_index]
+    n_periods, n_years = len(period_names), len(years)
 
     sums = [pl.col(c).sum() for c in value_columns]
-    keyed = (
-        em.select(value_columns)
-        .with_columns(
-            _ey=pl.Series(code_rank * n_years + year_index),
-            _pm=pl.Series(place * n_periods + period_rank),
-            _py=pl.Series(place * n_years + year_index),
-        )
-        .lazy()
+    keyed = em.select(value_columns).with_columns(
+        # em is sorted by code and period, so (code, year) keys come in order: sorted group_by.
+        pl.Series("_ey", code_index * n_years + year_index).set_sorted(),
+        _pm=pl.Series(place * n_periods + period_index),
+        _py=pl.Series(place * n_years + year_index),
     )
-    period_names = pl.Series(periods, dtype=pl.String).cast(em.schema["period"])
     year_values = pl.Series(years, dtype=pl.Int32)
-    ey_q = keyed.group_by("_ey").agg(pl.col("_py").first(), *sums)
-    cube_m_q = keyed.group_by("_pm").agg(pl.len().alias("n_enterprises"), *sums)
+    ey_q = keyed.lazy().group_by("_ey", maintain_order=True).agg(pl.col("_py").first(), *sums)
+    cube_m_q = keyed.lazy().group_by("_pm").agg(pl.len().alias("n_enterprises"), *sums)
     ey, cube_m = pl.collect_all([ey_q, cube_m_q])
     cube_y = ey.lazy().group_by("_py").agg(pl.len().alias("n_enterprises"), *sums).collect()
-    ey = (
-        ey.sort("_ey")
-        .select(
-            pl.lit(_sorted_codes(em)).gather(pl.col("_ey") // n_years).alias("credit_code"),
-            pl.lit(year_values).gather(pl.col("_ey") % n_years).alias("year"),
-            *value_columns,
-        )
-        .with_columns(_totals())
-    )
+    ey = ey.select(
+        pl.lit(codes).gather(pl.col("_ey") // n_years).alias("credit_code"),
+        pl.lit(year_values).gather(pl.col("_ey") % n_years).alias("year"),
+        *value_columns,
+    ).with_columns(_totals())
     cube_m = (
         cube_m.with_columns(
             place=pl.col("_pm") // n_periods,
-            period=pl.lit(period_names).gather(pl.col("_pm") % n_periods),
-            year=pl.lit(pl.Series([int(p[:4]) for p in periods], dtype=pl.Int32)).gather(
-                pl.col("_pm") % n_periods
-            ),
+            period=pl.lit(periods).gather(pl.col("_pm") % n_periods),
+            year=pl.lit(pl.Series(year_of_period, dtype=pl.UInt32)).gather(pl.col("_pm") % n_periods),
         )
+        .with_columns(year=pl.lit(year_values).gather(pl.col("year")))
         .join(place_table, on="place")
         .with_columns(_totals())
     )
@@ -309,14 +322,6 @@ def aggregate(results: pl.DataFrame, mapping: pl.DataFrame) -> dict[str, pl.Data
     collected = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
     out = {"enterprise_month": em, "enterprise_year": ey, **collected}
     return {name: _order(name, out[name]) for name in AGGREGATES}
-
-
-def _sorted_codes(em: pl.DataFrame) -> pl.Series:
-    from kiln.engine.normalise import dictionary
-
-    column = em.get_column("credit_code")
-    _, values, _ = dictionary(column)
-    return pl.Series(sorted(values), dtype=pl.String).cast(column.dtype)
 
 
 def _empty(name: str, em: pl.DataFrame) -> pl.DataFrame:

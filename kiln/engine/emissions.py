@@ -660,9 +660,8 @@ def _matched(ev: Evaluation, main: pl.DataFrame) -> pl.DataFrame:
     positions = ev.measured.select("key").with_row_index("_m")
     columns = ["credit_code", "period", "item", *(["facility"] if "facility" in main.columns else [])]
     position = main.get_column("_cand").arg_true()
-    candidates = (
-        main.select(columns)[position].with_columns(_pos=position).select("_pos", key=_candidate_keys(ev))
-    )
+    picked = pl.DataFrame([main.get_column(c).rechunk() for c in columns])[position]  # contiguous: fast gather
+    candidates = picked.with_columns(_pos=position).select("_pos", key=_candidate_keys(ev))
     found = candidates.join(positions, on="key", how="left")
     if ev.prepared.facilities:
         # Facility rows without facility parameters use the enterprise-level ones.
@@ -682,7 +681,7 @@ def _matched(ev: Evaluation, main: pl.DataFrame) -> pl.DataFrame:
 def _patch(ev: Evaluation, main: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
     """Measured factors, energy and tier for the matched rows."""
     pos = matched.get_column("_pos")
-    picked = main.select("quantity_canonical", "item")[pos]
+    picked = pl.DataFrame([main.get_column(c).rechunk() for c in ("quantity_canonical", "item")])[pos]
     code = pl.lit(ev.prepared.luts["item"]).gather(pl.col("item").to_physical())
     sign = picked.select(pl.lit(ITEM_SIGN).gather(code)).to_series()
     qc = picked.get_column("quantity_canonical")

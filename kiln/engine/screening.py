@@ -65,10 +65,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from kiln.engine import items as catalogue
 from kiln.engine import units
 from kiln.engine.errors import EngineError, ErrorCode, frame_error
 from kiln.engine.normalise import (
-    CODE_CANON,
     CODE_INDEX,
     CODES,
     N_BASE,
@@ -547,7 +547,7 @@ def build(
     validator reports those. Streams are ordered item first, so all quantity streams come before
     all parameter streams and each item's streams are contiguous (checks take views, not copies).
     """
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     if isinstance(activity, pl.LazyFrame):
         activity = activity.collect()
     missing = [c for c in REQUIRED_COLUMNS if c not in activity.columns]
@@ -578,24 +578,20 @@ def build(
     item_col = _column(activity.get_column("item"), exact=False)
     item = item_col.gather(lambda v: CODE_INDEX.get(v, -1) if v is not None else -1, -1, np.int32)
     item_values = item_col.values
-    del item_col
 
-    # Unit conversion: (unit, canonical unit) → multiplier, a small table gathered per row.
+    # Unit conversion: one multiplier per (unit code, item code) pair — a table of a few hundred
+    # entries — gathered once per row with a combined code.
     unit_col = _column(activity.get_column("unit"), exact=False)
-    canon_units = list(units.CANONICAL_UNITS)
-    unit_values = unit_col.values
-    unit_position = {v: i for i, v in enumerate(unit_values)}
-    unit = unit_col.gather(lambda v: unit_position[v], 0, np.int64)
-    conv = np.array(
-        [[units.factor(v or "", c) or np.nan for c in canon_units] for v in unit_values]
-        or [[np.nan] * len(canon_units)],
-        dtype=np.float64,
-    )
-    del unit_col
-    canon = CODE_CANON.to_numpy().astype(np.int64)
-    quantity = _as_float(activity.get_column("quantity")).to_numpy()
-    qc = quantity * conv[unit, canon[np.maximum(item, 0)]]
-    del unit, quantity
+    n_unit, n_item = int(unit_col.present.max()) + 1, int(item_col.present.max()) + 1
+    factors = np.full((n_unit, n_item), np.nan)
+    for u, unit_value in zip(unit_col.present.tolist(), unit_col.values, strict=True):
+        for i, item_value in zip(item_col.present.tolist(), item_values, strict=True):
+            canonical = catalogue.canonical_unit(item_value) if item_value else None
+            if canonical is not None:
+                factors[u, i] = units.factor(unit_value or "", canonical) or np.nan
+    combined = unit_col.codes.astype(np.int32) * np.int32(n_item) + item_col.codes
+    qc = _as_float(activity.get_column("quantity")).to_numpy() * factors.ravel()[combined]
+    del unit_col, item_col, combined
 
     facilities: list[str] = []
     if "facility" in activity.columns:
@@ -647,10 +643,15 @@ def build(
     del stream
     values = np.full(ns * nm, np.nan)
     values[cell] = qc
-    counts = np.bincount(cell, minlength=ns * nm)
-    dup_cells = np.flatnonzero(counts > 1)
-    dup_counts = counts[dup_cells]
-    del counts
+    # Cells reported more than once: scatter each row's number, and whichever row's number a cell kept,
+    # every other row of that cell sees a different one (true whatever order numpy assigns in).
+    winner = np.empty(ns * nm, dtype=np.int32)
+    row_number = np.arange(len(cell), dtype=np.int32)
+    winner[cell] = row_number
+    losers = cell[winner[cell] != row_number]
+    del winner, row_number
+    dup_cells, extra = np.unique(losers, return_counts=True)
+    dup_counts = extra + 1
     noted = np.zeros(ns * nm, dtype=bool)
     if noted_rows is not None:
         noted[cell[noted_rows]] = True
@@ -693,6 +694,7 @@ def build(
     )
     _attach(ctx, metered=metered, evidence=evidence, emissions=emissions, economic=economic)
     ctx.timings["prepare"] = time.perf_counter() - started
+    ctx.timings["prepare_cpu"] = time.process_time() - started_cpu
     return ctx
 
 
@@ -936,21 +938,15 @@ def run(ctx: Context, rules: Iterable[Rule]) -> Screening:
     cpu["collect"] = time.process_time() - proc
     if "prepare" in ctx.timings:
         timings = {"prepare": ctx.timings["prepare"], **timings}
-    counts = dict(findings.group_by("rule_id").len().iter_rows()) if findings.height else {}
+        cpu = {"prepare": ctx.timings.get("prepare_cpu", 0.0), **cpu}
+    per_rule = findings.group_by("rule_id").len()
+    counts = dict(zip(per_rule["rule_id"].to_list(), per_rule["len"].to_list(), strict=True))
     return Screening(findings=findings, timings=timings, cpu=cpu, skipped=skipped, counts=counts)
 
 
 def screen(activity: pl.DataFrame | pl.LazyFrame, rules: Iterable[Rule], **inputs) -> Screening:
     """``build`` then ``run``: the one call most callers need."""
-    wall, proc = time.perf_counter(), time.process_time()
-    ctx = build(activity, **inputs)
-    prepare_cpu = time.process_time() - proc
-    result = run(ctx, rules)
-    result.timings["prepare"] = (
-        time.perf_counter() - wall - sum(v for k, v in result.timings.items() if k != "prepare")
-    )
-    result.cpu = {"prepare": prepare_cpu, **result.cpu}
-    return result
+    return run(build(activity, **inputs), rules)
 
 
 def rules_from_records(records: Iterable[Mapping]) -> list[Rule]:
@@ -1005,4 +1001,3 @@ def estimated_emissions(activity: pl.DataFrame, factor_set: pl.DataFrame, **kwar
             continue
         return enterprise_month(rows).select("credit_code", "period", pl.col("co2_total_t").alias("co2_t"))
     return None
-

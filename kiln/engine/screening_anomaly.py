@@ -207,11 +207,8 @@ def evaluate(scores: pl.DataFrame, truth: pl.DataFrame, threshold: float = DEFAU
         hits = truth.with_columns(
             pl.col("credit_code").cast(pl.String), pl.col("period").cast(pl.String)
         ).join(flagged.with_columns(pl.lit(True).alias("hit")), on=["credit_code", "period"], how="left")
-        result["recall_by_kind"] = {
-            kind: float(rate)
-            for kind, rate in hits.group_by("kind")
-            .agg(pl.col("hit").fill_null(False).mean())
-            .sort("kind")
-            .iter_rows()
-        }
+        by_kind = hits.group_by("kind").agg(pl.col("hit").fill_null(False).mean()).sort("kind")
+        result["recall_by_kind"] = dict(
+            zip(by_kind["kind"].to_list(), map(float, by_kind["hit"].to_list()), strict=True)
+        )
     return result

@@ -161,14 +161,17 @@ def duplicate_evidence(ctx: Context, rule: Rule, out: Findings) -> None:
 # --- completeness ------------------------------------------------------------------------------------------
 
 
-def _months_since_last(present: np.ndarray) -> np.ndarray:
-    """For every cell, months since the last reported month strictly before it (large when none)."""
+def _months_since_last(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every cell, months since the last reported month strictly before it (32767 when none),
+    and that month's index (-1 when none)."""
     nm = present.shape[1]
-    idx = np.where(present, np.arange(nm)[None, :], -1)
-    last = np.maximum.accumulate(idx, axis=1)
-    before = np.full_like(last, -1)
-    before[:, 1:] = last[:, :-1]
-    return np.where(before >= 0, np.arange(nm)[None, :] - before, 1 << 30), before
+    idx = np.where(present, np.arange(nm, dtype=np.int16)[None, :], np.int16(-1))
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    before = np.full_like(idx, -1)
+    before[:, 1:] = idx[:, :-1]
+    gap = np.arange(nm, dtype=np.int16)[None, :] - before
+    gap[before < 0] = np.iinfo(np.int16).max
+    return gap, before
 
 
 def missing_month(ctx: Context, rule: Rule, out: Findings) -> None:
@@ -392,14 +395,19 @@ def jump_median(ctx: Context, rule: Rule, out: Findings) -> None:
     t = _trailing(ctx, window)  # over the quantity streams, which are rows [0, n_flows)
     lower, upper = _trailing_bounds(ctx, window)
     lower, upper, count = _take(lower, rows), _take(upper, rows), _take(t.count, rows)
-    slack = 1e-4  # the bounds are single precision
+    v32 = _take(t.values32, rows)
+    # Candidates in single precision (the bounds already carry their rounding margin), in place.
+    slack = np.float32(1e-4)
     with np.errstate(invalid="ignore"):
-        candidate = (
-            (count >= min_months)
-            & ~np.isnan(values)
-            & ((values * (1 + slack) >= k * lower) | (values * k * (1 + slack) <= upper))
-        )
-    candidate &= ~_take(ctx.noted, rows) & ~_take(_flag(ctx, "unit"), rows)
+        scaled = v32 * (np.float32(1) + slack)
+        bound = lower * np.float32(k)
+        candidate = scaled >= bound
+        np.multiply(v32, np.float32(k) * (np.float32(1) - slack), out=scaled)
+        candidate |= scaled <= upper
+        del scaled, bound
+    candidate &= count >= min_months
+    candidate &= ~_take(ctx.noted, rows)
+    candidate &= ~_take(_flag(ctx, "unit"), rows)
     r, m = _cells(candidate)
     median = stats.trailing_medians_at(ctx.values, rows[r], m, window)
     v = values[r, m]
@@ -419,7 +427,6 @@ def jump_median(ctx: Context, rule: Rule, out: Findings) -> None:
         movement = np.zeros(len(r))
         movement[hit] = _others_movement(ctx, rows, rows[r[hit]], m[hit], level)
         hit &= np.abs(raw - movement) >= log_k
-    _flag(ctx, "median_outlier")[rows[r[hit]], m[hit]] = True
     hit &= ctx.screened[m]
     r, m, ratio, median, v = r[hit], m[hit], ratio[hit], median[hit], v[hit]
     s = rows[r]
@@ -433,14 +440,17 @@ def jump_mom(ctx: Context, rule: Rule, out: Findings) -> None:
     prev, cur = values[:, :-1], values[:, 1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = cur / prev
-        log_ratio = np.log(ratio)
-    log_k = np.log(k) - 1e-12
-    quiet = ~_take(ctx.noted, rows)
-    unit = ~_take(_flag(ctx, "unit"), rows)
-    moved = (np.abs(log_ratio) >= log_k) & (np.fmax(cur, prev) >= min_value)
-    moved &= quiet[:, 1:] & quiet[:, :-1] & unit[:, 1:] & unit[:, :-1]
+    # Ratios first (cheap); logarithms only for the cells that moved.
+    up, down = k * (1 - 1e-12), (1 - 1e-12) / k
+    moved = (ratio >= up) | (ratio <= down)
+    moved &= np.fmax(cur, prev) >= min_value
+    quiet = ~(_take(ctx.noted, rows) | _take(_flag(ctx, "unit"), rows))
+    moved &= quiet[:, 1:]
+    moved &= quiet[:, :-1]
     r, m = _cells(moved)
-    step = log_ratio[r, m]
+    log_k = np.log(k) - 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.log(ratio[r, m])
     if rule.param("relative_to_enterprise") is not False and len(r):
 
         def level(streams, months):
@@ -451,7 +461,7 @@ def jump_mom(ctx: Context, rule: Rule, out: Findings) -> None:
         keep = np.abs(step) >= log_k
         r, m, step = r[keep], m[keep], step[keep]
     # A month that only returns to normal after a one-month spike (or dip) is not a new jump.
-    direction = np.zeros(log_ratio.shape, dtype=np.int8)
+    direction = np.zeros(ratio.shape, dtype=np.int8)
     direction[r, m] = np.sign(step).astype(np.int8)
     before = np.zeros(len(r), dtype=np.int8)
     later = m > 0

@@ -45,6 +45,7 @@ class Trailing:
     total: np.ndarray  # float64: their sum
     low: np.ndarray  # float32: their minimum (NaN when none)
     high: np.ndarray  # float32: their maximum
+    values32: np.ndarray  # float32: the values themselves, for cheap single-precision comparisons
 
 
 def _sliding(values32: np.ndarray, window: int, op) -> np.ndarray:
@@ -94,20 +95,31 @@ def trailing(values: np.ndarray, window: int) -> Trailing:
         if w > 1:
             out[:, 1:w] = op.accumulate(values32[:, : w - 1], axis=1)  # the first months: [0, t)
         extremes.append(out)
-    return Trailing(count=count, total=total, low=extremes[0], high=extremes[1])
+    return Trailing(count=count, total=total, low=extremes[0], high=extremes[1], values32=values32)
 
 
 def median_bounds(t: Trailing) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of each cell's trailing median (see the module docstring), float32.
 
     Single precision is enough to *choose candidates* with a relative slack (the caller's); the
-    medians reported are computed exactly afterwards."""
-    upper_half = (t.count // 2).astype(np.float32)
-    lower_half = (t.count - t.count // 2).astype(np.float32)
+    medians reported are computed exactly afterwards. Both bounds are widened by a margin of the
+    window's largest value to cover float32 rounding. Computed in place, a few arrays at a time.
+    """
+    upper_half = np.right_shift(t.count, 1).astype(np.float32)
+    lower_half = t.count.astype(np.float32)
+    lower_half -= upper_half
     total = t.total.astype(np.float32)
+    margin = np.nan_to_num(t.high) * np.float32(1e-5)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        low = (total - upper_half * t.high) / lower_half
-        high = (total - upper_half * t.low) / lower_half
+        low = upper_half * t.high
+        np.subtract(total, low, out=low)
+        low /= lower_half
+        low -= margin
+        high = upper_half
+        high *= t.low
+        np.subtract(total, high, out=high)
+        high /= lower_half
+        high += margin
     return low, high
 
 
@@ -117,7 +129,9 @@ def trailing_medians_at(values: np.ndarray, rows: np.ndarray, months: np.ndarray
         return np.zeros(0)
     columns = months[:, None] - window + np.arange(window)[None, :]
     inside = columns >= 0
-    gathered = values[rows[:, None], np.maximum(columns, 0)]  # float64: only the candidates, so exactness is cheap
+    gathered = values[
+        rows[:, None], np.maximum(columns, 0)
+    ]  # float64: only the candidates, so exactness is cheap
     gathered[~inside] = np.nan
     gathered.sort(axis=1)
     count = np.count_nonzero(~np.isnan(gathered), axis=1)

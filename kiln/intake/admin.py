@@ -23,8 +23,19 @@ class SqlSourceForm(forms.ModelForm):
 
     class Meta:
         model = SqlSource
-        fields = ["name", "connection_url", "query", "table", "column_map", "watermark_column", "last_watermark",
-                  "max_rows", "corrections", "acting_as", "enabled"]
+        fields = [
+            "name",
+            "connection_url",
+            "query",
+            "table",
+            "column_map",
+            "watermark_column",
+            "last_watermark",
+            "max_rows",
+            "corrections",
+            "acting_as",
+            "enabled",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -67,8 +78,13 @@ class SqlSourceAdmin(admin.ModelAdmin):
     def sync_now(self, request, queryset):
         for source in queryset:
             sqlsource.sync(source)
-            self.message_user(request, f"{source.name}: {source.last_status}",
-                              messages.SUCCESS if source.last_status.startswith(("imported", "no new")) else messages.WARNING)
+            self.message_user(
+                request,
+                f"{source.name}: {source.last_status}",
+                messages.SUCCESS
+                if source.last_status.startswith(("imported", "no new"))
+                else messages.WARNING,
+            )
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -84,12 +100,30 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnly):
-    list_display = ["id", "created", "door", "status", "row_count", "error_count", "organisation", "submitted_by"]
+    list_display = [
+        "id",
+        "created",
+        "door",
+        "status",
+        "row_count",
+        "error_count",
+        "organisation",
+        "submitted_by",
+    ]
     list_filter = ["door", "status"]
     exclude = ["report"]
 
 
 @admin.register(EvidenceFile)
 class EvidenceFileAdmin(ReadOnly):
-    list_display = ["id", "enterprise", "period", "kind", "original_name", "size", "uploaded_at", "ledger_index"]
+    list_display = [
+        "id",
+        "enterprise",
+        "period",
+        "kind",
+        "original_name",
+        "size",
+        "uploaded_at",
+        "ledger_index",
+    ]
     list_filter = ["kind", "period"]

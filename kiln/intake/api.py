@@ -31,7 +31,11 @@ from kiln.intake.services import ImportResult, import_activity
 
 router = Router(tags=["intake"], auth=token_or_session)
 MAX_KEY_LENGTH = 100
-STATUS_CODES = {ImportBatch.Status.IMPORTED: 201, ImportBatch.Status.CHECKED: 200, ImportBatch.Status.REJECTED: 422}
+STATUS_CODES: dict[str, int] = {
+    ImportBatch.Status.IMPORTED: 201,
+    ImportBatch.Status.CHECKED: 200,
+    ImportBatch.Status.REJECTED: 422,
+}
 
 
 class ActivityRowIn(Schema):
@@ -99,7 +103,7 @@ class RefusalOut(Schema):
 def _answer(result: ImportResult, response: HttpResponse | None = None):
     if response is not None and result.replayed:
         response["Idempotent-Replayed"] = "true"
-    return Status(STATUS_CODES.get(result.status, 200), result.as_dict())
+    return Status(STATUS_CODES.get(str(result.status), 200), result.as_dict())
 
 
 @router.post(
@@ -110,21 +114,37 @@ def _answer(result: ImportResult, response: HttpResponse | None = None):
 def submit_activity(request, batch: BatchIn, response: HttpResponse):
     membership = current_membership(request)
     if not can_submit(membership):
-        return Status(403, {"code": "INT-FORBIDDEN", "message": "This membership may not submit activity data."})
+        return Status(
+            403, {"code": "INT-FORBIDDEN", "message": "This membership may not submit activity data."}
+        )
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 0 < len(key.strip()) <= MAX_KEY_LENGTH:
-        return Status(400, {"code": "INT-IDEMPOTENCY-KEY",
-                            "message": f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters."})
+        return Status(
+            400,
+            {
+                "code": "INT-IDEMPOTENCY-KEY",
+                "message": f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters.",
+            },
+        )
     rows: list[dict[str, Any]] = [r.dict(exclude_none=True) for r in batch.rows]
     try:
         result = import_activity(
-            rows, actor=request.user, membership=membership, door=ImportBatch.Door.API, dry_run=batch.dry_run,
-            idempotency_key=key, correction_reason=batch.correction_reason,
+            rows,
+            actor=request.user,
+            membership=membership,
+            door=ImportBatch.Door.API,
+            dry_run=batch.dry_run,
+            idempotency_key=key,
+            correction_reason=batch.correction_reason,
         )
     except IntakeError as exc:
-        return Status(409 if exc.code.startswith("INT-IDEMPOTENCY") else 400, {"code": exc.code, "message": str(exc)})
+        return Status(
+            409 if exc.code.startswith("INT-IDEMPOTENCY") else 400, {"code": exc.code, "message": str(exc)}
+        )
     except PermissionDenied:
-        return Status(403, {"code": "INT-FORBIDDEN", "message": "This membership may not submit activity data."})
+        return Status(
+            403, {"code": "INT-FORBIDDEN", "message": "This membership may not submit activity data."}
+        )
     return _answer(result, response)
 
 
@@ -137,8 +157,15 @@ def _batch(request, batch_id: int) -> ImportBatch:
 @paginate
 def list_batches(request):
     return [
-        {"batch_id": b.pk, "status": b.status, "door": b.door, "dry_run": b.dry_run, "rows": b.row_count,
-         "error_count": b.error_count, "created": b.created.isoformat()}
+        {
+            "batch_id": b.pk,
+            "status": b.status,
+            "door": b.door,
+            "dry_run": b.dry_run,
+            "rows": b.row_count,
+            "error_count": b.error_count,
+            "created": b.created.isoformat(),
+        }
         for b in visible_batches(current_membership(request))[:1000]
     ]
 
@@ -148,7 +175,9 @@ def batch_status(request, batch_id: int):
     return ImportResult.of(_batch(request, batch_id)).as_dict()
 
 
-@router.get("/batches/{batch_id}/report", response=BatchOut, summary="A batch's error report (JSON, CSV or XLSX)")
+@router.get(
+    "/batches/{batch_id}/report", response=BatchOut, summary="A batch's error report (JSON, CSV or XLSX)"
+)
 def batch_report(request, batch_id: int, format: str = "json"):  # noqa: A002 - the public parameter name
     batch = _batch(request, batch_id)
     if format == "json":
@@ -161,7 +190,9 @@ def batch_report(request, batch_id: int, format: str = "json"):  # noqa: A002 - 
 def report_download(batch: ImportBatch, fmt: str) -> HttpResponse:
     headers = (batch.report or {}).get("headers", {})
     if fmt == "csv":
-        response = HttpResponse(report.csv_bytes(batch.report or {}, headers), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            report.csv_bytes(batch.report or {}, headers), content_type="text/csv; charset=utf-8"
+        )
     elif fmt == "xlsx":
         response = HttpResponse(
             report.xlsx_bytes(batch.report or {}, headers),

@@ -24,7 +24,10 @@ EXAMPLES = [
 
 
 def example_rows(code: str = EXAMPLE_CODE, period: str = "2024-03") -> list[list[str]]:
-    return [[code, period, item, qty, unit, source, facility, note] for item, qty, unit, source, facility, note in EXAMPLES]
+    return [
+        [code, period, item, qty, unit, source, facility, note]
+        for item, qty, unit, source, facility, note in EXAMPLES
+    ]
 
 
 def catalogue() -> list[list[str]]:
@@ -34,8 +37,15 @@ def catalogue() -> list[list[str]]:
         out.append([item.code, item.name_zh, item.name_en, item.unit, item.category])
         for parameter in item.parameters:
             zh, en = items.PARAMETERS[parameter]
-            out.append([f"{item.code}.{parameter}", f"{item.name_zh}{zh}", f"{item.name_en} {en}",
-                        items.parameter_unit(item.code, parameter), "parameter"])
+            out.append(
+                [
+                    f"{item.code}.{parameter}",
+                    f"{item.name_zh}{zh}",
+                    f"{item.name_en} {en}",
+                    items.parameter_unit(item.code, parameter),
+                    "parameter",
+                ]
+            )
     return out
 
 
@@ -49,15 +59,26 @@ def csv_template(code: str = EXAMPLE_CODE) -> bytes:
 
 def xlsx_template(code: str = EXAMPLE_CODE) -> bytes:
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
-                                            "strings_to_formulas": False, "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     bold = workbook.add_format({"bold": True, "bg_color": "#EEEEEE"})
-    text = workbook.add_format({"num_format": "@"})  # keeps codes and months as typed, not as numbers or dates
+    text = workbook.add_format(
+        {"num_format": "@"}
+    )  # keeps codes and months as typed, not as numbers or dates
 
     data = workbook.add_worksheet("月度活动数据")
     for c, column in enumerate(columns.COLUMNS):
         data.write_string(0, c, column.chinese, bold)
-        data.write_comment(0, c, f"{column.key}: {column.label}" + (" (必填 required)" if column.required else ""))
+        data.write_comment(
+            0, c, f"{column.key}: {column.label}" + (" (必填 required)" if column.required else "")
+        )
         data.set_column(c, c, 22 if c == 0 else 14, text)
     for r, row in enumerate(example_rows(code), start=1):
         for c, value in enumerate(row):
@@ -65,7 +86,9 @@ def xlsx_template(code: str = EXAMPLE_CODE) -> bytes:
     data.freeze_panes(1, 0)
 
     sheet = workbook.add_worksheet("项目代码 items")
-    for c, header in enumerate(["项目代码 code", "中文名称", "English name", "标准单位 unit", "类别 category"]):
+    for c, header in enumerate(
+        ["项目代码 code", "中文名称", "English name", "标准单位 unit", "类别 category"]
+    ):
         sheet.write_string(0, c, header, bold)
     for r, row in enumerate(catalogue(), start=1):
         for c, value in enumerate(row):

@@ -23,7 +23,13 @@ class Column:
 
 
 COLUMNS = (
-    Column("credit_code", "统一社会信用代码", _("Unified social credit code"), required=True, aliases=("信用代码",)),
+    Column(
+        "credit_code",
+        "统一社会信用代码",
+        _("Unified social credit code"),
+        required=True,
+        aliases=("信用代码",),
+    ),
     Column("period", "月份", _("Month (YYYY-MM)"), required=True, aliases=("期间", "统计期")),
     Column("item", "项目代码", _("Item code (see the item sheet)"), required=True, aliases=("项目",)),
     Column("quantity", "数量", _("Quantity (≥ 0)"), required=True, aliases=("数值",)),

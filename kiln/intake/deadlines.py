@@ -38,7 +38,9 @@ def deadline(period: str) -> datetime.date:
     return month_end(period) + datetime.timedelta(days=deadline_days())
 
 
-def status(period: str, first_deposit_at: datetime.datetime | None, today: datetime.date | None = None) -> str:
+def status(
+    period: str, first_deposit_at: datetime.datetime | None, today: datetime.date | None = None
+) -> str:
     if first_deposit_at is not None:
         deposited = timezone.localtime(first_deposit_at).date()
         return DepositStatus.ON_TIME if deposited <= deadline(period) else DepositStatus.LATE

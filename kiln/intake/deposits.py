@@ -59,8 +59,10 @@ def _read_checked(upload, name: str) -> tuple[bytes, str]:
         raise IntakeError(errors.EVIDENCE_TYPE, filetypes.LABELS.get(kind, kind))
     promised = filetypes.promised_by(name)
     if promised is not None and promised != kind:
-        raise IntakeError(errors.FILE_TYPE_MISMATCH,
-                          f"{filetypes.extension(name)} but the content is {filetypes.LABELS.get(kind, kind)}")
+        raise IntakeError(
+            errors.FILE_TYPE_MISMATCH,
+            f"{filetypes.extension(name)} but the content is {filetypes.LABELS.get(kind, kind)}",
+        )
     if kind == filetypes.TEXT and filetypes.extension(name) not in (".csv", ".txt", ".tsv"):
         raise IntakeError(errors.EVIDENCE_TYPE, filetypes.extension(name) or "text")
     if kind == filetypes.XLSX:
@@ -71,8 +73,16 @@ def _read_checked(upload, name: str) -> tuple[bytes, str]:
     return data, filetypes.CONTENT_TYPES[kind]
 
 
-def deposit(*, enterprise: Enterprise, period: str, kind: str, upload, actor, original_name: str = "",
-            cma_cnas: bool = False) -> EvidenceFile:
+def deposit(
+    *,
+    enterprise: Enterprise,
+    period: str,
+    kind: str,
+    upload,
+    actor,
+    original_name: str = "",
+    cma_cnas: bool = False,
+) -> EvidenceFile:
     """Deposit one evidence file for an enterprise-month."""
     check_period(period)
     if kind not in EvidenceFile.Kind.values:
@@ -95,16 +105,30 @@ def _record(enterprise, period, kind, cma_cnas, stream, name, content_type, acto
     entry = ledger.deposit_evidence(
         stream,
         reference=f"intake.evidence:{enterprise.credit_code}:{period}",
-        data={"enterprise": enterprise.credit_code, "period": period, "kind": kind, "cma_cnas": cma_cnas,
-              "original_name": name, "content_type": content_type},
+        data={
+            "enterprise": enterprise.credit_code,
+            "period": period,
+            "kind": kind,
+            "cma_cnas": cma_cnas,
+            "original_name": name,
+            "content_type": content_type,
+        },
         actor=actor,
     )
     stored = entry.data
     user = actor if getattr(actor, "pk", None) else None
     evidence = EvidenceFile.objects.create(
-        enterprise=enterprise, period=period, kind=kind, cma_cnas=cma_cnas, sha256=stored["sha256"],
-        path=stored["path"], original_name=name, size=stored["size"], content_type=content_type,
-        uploaded_by=user, ledger_index=entry.index,
+        enterprise=enterprise,
+        period=period,
+        kind=kind,
+        cma_cnas=cma_cnas,
+        sha256=stored["sha256"],
+        path=stored["path"],
+        original_name=name,
+        size=stored["size"],
+        content_type=content_type,
+        uploaded_by=user,
+        ledger_index=entry.index,
     )
     month, _ = EnterpriseMonth.objects.select_for_update().get_or_create(enterprise=enterprise, period=period)
     now = timezone.now()
@@ -113,7 +137,10 @@ def _record(enterprise, period, kind, cma_cnas, stream, name, content_type, acto
     month.evidence_count += 1
     month.save(update_fields=["first_deposit_at", "last_deposit_at", "evidence_count"])
     audit.record(
-        EventType.DATA_CREATED, actor=actor, target=evidence, organisation=enterprise,
+        EventType.DATA_CREATED,
+        actor=actor,
+        target=evidence,
+        organisation=enterprise,
         after={"period": period, "kind": kind, "sha256": evidence.sha256, "ledger_index": entry.index},
     )
     return evidence
@@ -123,7 +150,10 @@ def _forget(path: Path, existed: bool) -> None:
     if existed or not path.exists():
         return
     sha256 = path.name
-    if EvidenceFile.objects.filter(sha256=sha256).exists() or ImportBatch.objects.filter(file_sha256=sha256).exists():
+    if (
+        EvidenceFile.objects.filter(sha256=sha256).exists()
+        or ImportBatch.objects.filter(file_sha256=sha256).exists()
+    ):
         return
     path.unlink(missing_ok=True)
 
@@ -140,7 +170,9 @@ def obliged(enterprises):
     return enterprises.filter(key_emitter=True)
 
 
-def month_status(enterprise: Enterprise, period: str, today: datetime.date | None = None) -> tuple[str, EnterpriseMonth | None]:
+def month_status(
+    enterprise: Enterprise, period: str, today: datetime.date | None = None
+) -> tuple[str, EnterpriseMonth | None]:
     month = EnterpriseMonth.objects.filter(enterprise=enterprise, period=period).first()
     return deadlines.status(period, month.first_deposit_at if month else None, today), month
 
@@ -157,14 +189,22 @@ def overdue(enterprises, *, first: str, last: str, today: datetime.date | None =
     ents = pl.DataFrame(rows, orient="row", schema=schema)
     periods = deadlines.periods_between(first, last) if first <= last else []
     if ents.height == 0 or not periods:
-        return ents.with_columns(pl.lit("").alias("period"), pl.lit(None, dtype=pl.Date).alias("deadline")).clear()
+        return ents.with_columns(
+            pl.lit("").alias("period"), pl.lit(None, dtype=pl.Date).alias("deadline")
+        ).clear()
     deposited = pl.DataFrame(
-        list(EnterpriseMonth.objects.filter(first_deposit_at__isnull=False, period__gte=first, period__lte=last,
-                                            enterprise__in=obliged(enterprises)).values_list("enterprise_id", "period")),
-        orient="row", schema={"enterprise_id": pl.Int64, "period": pl.String},
+        list(
+            EnterpriseMonth.objects.filter(
+                first_deposit_at__isnull=False,
+                period__gte=first,
+                period__lte=last,
+                enterprise__in=obliged(enterprises),
+            ).values_list("enterprise_id", "period")
+        ),
+        orient="row",
+        schema={"enterprise_id": pl.Int64, "period": pl.String},
     )
-    months = pl.DataFrame({"period": periods,
-                           "deadline": [deadlines.deadline(p) for p in periods]})
+    months = pl.DataFrame({"period": periods, "deadline": [deadlines.deadline(p) for p in periods]})
     return (
         ents.join(months, how="cross")
         .join(deposited, on=["enterprise_id", "period"], how="anti")

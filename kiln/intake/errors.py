@@ -69,11 +69,15 @@ MESSAGES = {
     FILE_TOO_LARGE: _("The file is larger than the upload limit of %(detail)s."),
     FILE_TYPE_MISMATCH: _("The file's content does not match its name: %(detail)s."),
     FILE_TYPE_UNSUPPORTED: _("This kind of file cannot be imported (%(detail)s). Use CSV or Excel (.xlsx)."),
-    FILE_ZIP_BOMB: _("The workbook expands to far more data than its size suggests and was not opened (%(detail)s)."),
+    FILE_ZIP_BOMB: _(
+        "The workbook expands to far more data than its size suggests and was not opened (%(detail)s)."
+    ),
     FILE_ENCODING: _(
         "The text encoding is mixed or unknown (%(detail)s). Save the file again as CSV UTF-8 or as an Excel workbook."
     ),
-    FILE_UNREADABLE: _("The file could not be read (%(detail)s). Save it as CSV (UTF-8 or GBK) or as an Excel workbook (.xlsx)."),
+    FILE_UNREADABLE: _(
+        "The file could not be read (%(detail)s). Save it as CSV (UTF-8 or GBK) or as an Excel workbook (.xlsx)."
+    ),
     HEADER_MISSING: _("The required column “%(column)s” is missing (accepted headers: %(detail)s)."),
     HEADER_DUPLICATE: _("The column “%(value)s” appears more than once."),
     BATCH_EMPTY: _("The batch has no rows."),
@@ -81,9 +85,15 @@ MESSAGES = {
     TEXT_TOO_LONG: _("The text is longer than %(detail)s characters."),
     CELL_FORMULA: _("The cell holds a formula; formulas are not evaluated. Enter the value itself."),
     CREDIT_LENGTH: _("A unified social credit code has 18 characters; this one has %(detail)s."),
-    CREDIT_CHARSET: _("A unified social credit code may only contain digits and capital letters other than I, O, S, V and Z."),
-    CREDIT_REGION: _("Characters 3 to 8 of a unified social credit code are a six-digit administrative division code."),
-    CREDIT_CHECKSUM: _("The check character (the last one) does not match: the code has probably been mistyped."),
+    CREDIT_CHARSET: _(
+        "A unified social credit code may only contain digits and capital letters other than I, O, S, V and Z."
+    ),
+    CREDIT_REGION: _(
+        "Characters 3 to 8 of a unified social credit code are a six-digit administrative division code."
+    ),
+    CREDIT_CHECKSUM: _(
+        "The check character (the last one) does not match: the code has probably been mistyped."
+    ),
     ENTERPRISE_UNKNOWN: _("No registered enterprise has this unified social credit code."),
     ENTERPRISE_OUT_OF_SCOPE: _("You may not submit data for this enterprise (it is not one you report for)."),
     PERIOD_FORMAT: _("The month must be written YYYY-MM, for example 2024-03."),
@@ -94,7 +104,9 @@ MESSAGES = {
     QUANTITY_INFINITE: _("The quantity is too large to be a real measurement."),
     UNIT_UNKNOWN: _("This unit is not known."),
     UNIT_INCOMPATIBLE: _("This unit cannot be converted to the item's unit %(detail)s."),
-    SOURCE_UNKNOWN: _("The data source must be one of meter, invoice, lab, estimate, grid (计量, 发票, 化验, 估算, 电网)."),
+    SOURCE_UNKNOWN: _(
+        "The data source must be one of meter, invoice, lab, estimate, grid (计量, 发票, 化验, 估算, 电网)."
+    ),
     DUPLICATE_IN_BATCH: _("The same enterprise, month, item and facility already appear in row %(detail)s."),
     DUPLICATE_STORED: _(
         "Data for this enterprise, month, item and facility is already stored. To replace it, submit a correction with a reason."
@@ -106,17 +118,26 @@ MESSAGES = {
     EVIDENCE_CMA_NOT_LAB: _("Only a laboratory test report can carry the CMA/CNAS mark."),
 }
 
-ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String, "detail": pl.String}
+ERROR_SCHEMA = {
+    "row": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "code": pl.String,
+    "detail": pl.String,
+}
 
 
 def empty_errors() -> pl.DataFrame:
     return pl.DataFrame(schema=ERROR_SCHEMA)
 
 
-def file_error(code: str, detail: str = "", *, column: str = "", value: str = "", row: int | None = None) -> pl.DataFrame:
+def file_error(
+    code: str, detail: str = "", *, column: str = "", value: str = "", row: int | None = None
+) -> pl.DataFrame:
     """An error frame with one problem about the input as a whole (or its header row)."""
     return pl.DataFrame(
-        {"row": [row], "column": [column], "value": [value], "code": [code], "detail": [detail]}, schema=ERROR_SCHEMA
+        {"row": [row], "column": [column], "value": [value], "code": [code], "detail": [detail]},
+        schema=ERROR_SCHEMA,
     )
 
 

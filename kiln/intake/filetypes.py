@@ -20,8 +20,14 @@ TEXT = "text"  # CSV and other plain text
 BINARY = "binary"  # anything else
 
 LABELS = {
-    PDF: "PDF", PNG: "PNG image", JPEG: "JPEG image", XLSX: "Excel workbook", XLS: "Excel 97-2003 workbook",
-    ZIP: "zip archive", TEXT: "text/CSV", BINARY: "binary data",
+    PDF: "PDF",
+    PNG: "PNG image",
+    JPEG: "JPEG image",
+    XLSX: "Excel workbook",
+    XLS: "Excel 97-2003 workbook",
+    ZIP: "zip archive",
+    TEXT: "text/CSV",
+    BINARY: "binary data",
 }
 CONTENT_TYPES = {
     PDF: "application/pdf",
@@ -32,9 +38,16 @@ CONTENT_TYPES = {
 }
 # What each extension promises.
 EXTENSIONS = {
-    ".csv": TEXT, ".txt": TEXT, ".tsv": TEXT,
-    ".xlsx": XLSX, ".xlsm": XLSX, ".xls": XLS,
-    ".pdf": PDF, ".png": PNG, ".jpg": JPEG, ".jpeg": JPEG,
+    ".csv": TEXT,
+    ".txt": TEXT,
+    ".tsv": TEXT,
+    ".xlsx": XLSX,
+    ".xlsm": XLSX,
+    ".xls": XLS,
+    ".pdf": PDF,
+    ".png": PNG,
+    ".jpg": JPEG,
+    ".jpeg": JPEG,
 }
 
 _MAGIC = (

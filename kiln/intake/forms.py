@@ -27,12 +27,15 @@ class UploadForm(forms.Form):
 class EvidenceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of evidence"), choices=EvidenceFile.Kind.choices)
     cma_cnas = forms.BooleanField(
-        label=_("Test report bears the CMA or CNAS mark"), required=False,
+        label=_("Test report bears the CMA or CNAS mark"),
+        required=False,
         help_text=_("Only for laboratory test reports."),
     )
     file = forms.FileField(label=_("File"), help_text=_("PDF, PNG, JPEG, Excel (.xlsx) or CSV."))
 
 
 class FreezeForm(forms.Form):
-    action = forms.ChoiceField(choices=[("freeze", _("Freeze")), ("unfreeze", _("Unfreeze"))], widget=forms.HiddenInput)
+    action = forms.ChoiceField(
+        choices=[("freeze", _("Freeze")), ("unfreeze", _("Unfreeze"))], widget=forms.HiddenInput
+    )
     reason = forms.CharField(label=_("Reason"), max_length=500)

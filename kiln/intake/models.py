@@ -39,7 +39,9 @@ class ImportBatch(models.Model):
     organisation = models.ForeignKey(
         "registry.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     # SHA-256 of what was submitted (file bytes or canonical JSON): a retried request must match it.
     fingerprint = models.CharField(max_length=64, blank=True)
@@ -84,7 +86,11 @@ class ActivityRecord(models.Model):
     #   neither enterprises nor batches are ever deleted, and the ORM still PROTECTs them;
     # - no index on enterprise alone: the unique (enterprise, period, item, facility) index leads with it.
     enterprise = models.ForeignKey(
-        "registry.Enterprise", on_delete=models.PROTECT, related_name="activity", db_index=False, db_constraint=False
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="activity",
+        db_index=False,
+        db_constraint=False,
     )
     period = models.CharField(_("period"), max_length=7, help_text="YYYY-MM")
     item = models.CharField(_("item"), max_length=64)
@@ -94,13 +100,20 @@ class ActivityRecord(models.Model):
     source = models.CharField(_("data source"), max_length=16, blank=True)
     facility = models.CharField(_("facility"), max_length=80, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="records", db_constraint=False)
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="records", db_constraint=False
+    )
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     current = models.BooleanField(_("current"), default=True)
     reason = models.CharField(_("reason for the correction"), max_length=500, blank=True)
     # Set when a correction replaces this version: the batch (who, when, why) that did it.
     superseded_by = models.ForeignKey(
-        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="superseded", db_index=False,
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded",
+        db_index=False,
         db_constraint=False,
     )
 
@@ -142,7 +155,9 @@ class EnterpriseMonth(models.Model):
 
     class Meta:
         ordering = ["enterprise", "-period"]
-        constraints = [models.UniqueConstraint(fields=["enterprise", "period"], name="enterprise_month_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "period"], name="enterprise_month_unique")
+        ]
         indexes = [models.Index(fields=["period"], name="enterprise_month_period")]
         verbose_name = _("enterprise month")
         verbose_name_plural = _("enterprise months")
@@ -212,24 +227,31 @@ class SqlSource(models.Model):
     url_encrypted = models.TextField(_("connection URL (encrypted)"), editable=False)
     url_display = models.CharField(_("connection"), max_length=255, editable=False, blank=True)
     query = models.TextField(
-        _("query"), blank=True,
+        _("query"),
+        blank=True,
         help_text=_("A SELECT statement; leave empty to read the whole table below."),
     )
     table = models.CharField(_("table"), max_length=128, blank=True)
     # Kiln column key → source column name; empty: match the source's columns by header (English or Chinese).
     column_map = models.JSONField(_("column mapping"), default=dict, blank=True)
     watermark_column = models.CharField(
-        _("watermark column"), max_length=128,
+        _("watermark column"),
+        max_length=128,
         help_text=_("An increasing column (id or update time); only rows above the last value are pulled."),
     )
     last_watermark = models.CharField(_("last watermark"), max_length=100, blank=True)
     max_rows = models.PositiveIntegerField(_("rows per sync"), default=200_000)
     corrections = models.BooleanField(
-        _("treat re-sent rows as corrections"), default=False,
+        _("treat re-sent rows as corrections"),
+        default=False,
         help_text=_("When the source changes a row that was already imported, store a new version."),
     )
     acting_as = models.ForeignKey(
-        "accounts.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "accounts.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("acting as"),
         help_text=_("Rows are checked against this membership's scope; empty: every enterprise."),
     )

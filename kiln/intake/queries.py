@@ -18,7 +18,9 @@ def visible_batches(membership: Membership | None) -> QuerySet[ImportBatch]:
         return qs.none()
     if membership.role in PLATFORM_WIDE:
         return qs
-    return qs.filter(Q(organisation=membership.organisation) | Q(submitted_by=membership.user, organisation=None))
+    return qs.filter(
+        Q(organisation=membership.organisation) | Q(submitted_by=membership.user, organisation=None)
+    )
 
 
 def can_submit(membership: Membership | None) -> bool:
@@ -42,8 +44,10 @@ def can_freeze(membership: Membership | None) -> bool:
 
 
 def is_government(membership: Membership | None) -> bool:
-    return membership is not None and membership.active and (
-        membership.organisation.kind == Organisation.Kind.GOVERNMENT or membership.role in PLATFORM_WIDE
+    return (
+        membership is not None
+        and membership.active
+        and (membership.organisation.kind == Organisation.Kind.GOVERNMENT or membership.role in PLATFORM_WIDE)
     )
 
 

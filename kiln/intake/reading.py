@@ -36,7 +36,9 @@ class Table:
     frame: pl.DataFrame  # _row (Int64) + one String column per key in columns.KEYS
     headers: dict[str, str]  # column key → header as the user wrote it
     source_format: str  # "csv (UTF-8)", "csv (GB18030)", "xlsx", "json" …
-    problems: pl.DataFrame = field(default_factory=errors.empty_errors)  # header and cell problems found on reading
+    problems: pl.DataFrame = field(
+        default_factory=errors.empty_errors
+    )  # header and cell problems found on reading
 
 
 def read_file(data: bytes, name: str | None = None) -> Table:
@@ -166,8 +168,14 @@ def _read_workbook(data: bytes, kind: str) -> Table:
     body = raw.slice(1).with_columns(
         pl.int_range(first_row + 1, first_row + raw.height, dtype=pl.Int64).alias("_row")
     )
-    period = next((names[i] for i, h in enumerate(headers)
-                   if columns.BY_SPELLING.get(columns.normalise_header(h)) == "period"), None)
+    period = next(
+        (
+            names[i]
+            for i, h in enumerate(headers)
+            if columns.BY_SPELLING.get(columns.normalise_header(h)) == "period"
+        ),
+        None,
+    )
     if period is not None:
         # A month typed into Excel becomes a date on its first day: give it back as YYYY-MM.
         body = body.with_columns(pl.col(period).str.replace(r"^(\d{4}-\d{2})-01(?: 00:00:00)?$", "$1"))
@@ -190,12 +198,13 @@ def _read_legacy_workbook(data: bytes) -> Table:
     if header_index is None:
         raise FileProblem(errors.FILE_EMPTY)
     headers = [_cell_text(v) for v in values[header_index]]
-    body = values[header_index + 1:]
+    body = values[header_index + 1 :]
     width = len(headers)
     names = [f"c{i}" for i in range(width)]
     by_column = [[_cell_text(row[i]) if i < len(row) else "" for row in body] for i in range(width)]
     frame = pl.DataFrame(
-        {name: pl.Series(col, dtype=pl.String) for name, col in zip(names, by_column, strict=True)}, height=len(body)
+        {name: pl.Series(col, dtype=pl.String) for name, col in zip(names, by_column, strict=True)},
+        height=len(body),
     ).with_columns(pl.int_range(header_index + 2, header_index + 2 + len(body), dtype=pl.Int64).alias("_row"))
     return _table(frame, headers, names, "xls", header_row=header_index + 1)
 
@@ -213,8 +222,15 @@ def _formula_errors(cells: list[tuple[str, int]], headers: list[str], mapped: di
     for letters, number in cells:
         index = _column_index(letters)
         header = headers[index] if index < len(headers) else letters
-        rows.append({"row": number, "column": key_by_header.get(header, header), "value": "", "code": errors.CELL_FORMULA,
-                     "detail": ""})
+        rows.append(
+            {
+                "row": number,
+                "column": key_by_header.get(header, header),
+                "value": "",
+                "code": errors.CELL_FORMULA,
+                "detail": "",
+            }
+        )
     return pl.DataFrame(rows, schema=errors.ERROR_SCHEMA)
 
 
@@ -236,7 +252,9 @@ def _cell_text(value: object) -> str:
 # --- both -----------------------------------------------------------------------------------------------
 
 
-def _table(raw: pl.DataFrame, headers: list[str], names: list[str], source_format: str, *, header_row: int = 1) -> Table:
+def _table(
+    raw: pl.DataFrame, headers: list[str], names: list[str], source_format: str, *, header_row: int = 1
+) -> Table:
     """Map headers to column keys, keep the known columns as trimmed strings, drop blank rows.
 
     ``names[i]`` is the column of ``raw`` that holds the values under ``headers[i]``.
@@ -249,7 +267,9 @@ def _table(raw: pl.DataFrame, headers: list[str], names: list[str], source_forma
         if key is None:
             continue
         if key in mapped:
-            problems.append(errors.file_error(errors.HEADER_DUPLICATE, column=key, value=header, row=header_row))
+            problems.append(
+                errors.file_error(errors.HEADER_DUPLICATE, column=key, value=header, row=header_row)
+            )
             continue
         mapped[key] = header
         source[key] = names[i]
@@ -282,7 +302,10 @@ def table_from_records(records: list[dict], source_format: str = "json") -> Tabl
     for record in records[:1000]:
         seen.update(dict.fromkeys(record))
     headers = list(seen)
-    data = {h: [_cell_text(r.get(h)) if not isinstance(r.get(h), str) else r.get(h) for r in records] for h in headers}
+    data = {
+        h: [_cell_text(r.get(h)) if not isinstance(r.get(h), str) else r.get(h) for r in records]
+        for h in headers
+    }
     raw = pl.DataFrame({h: pl.Series(v, dtype=pl.String) for h, v in data.items()}, height=len(records))
     raw = raw.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
     return _table(raw, headers, headers, source_format)

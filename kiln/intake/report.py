@@ -50,12 +50,18 @@ def rendered(report: dict, headers: dict[str, str] | None = None) -> list[dict]:
     """Errors with their messages in Chinese and English."""
     out = []
     for e in report.get("errors", []):
-        params = {"value": e.get("value") or "", "column": e.get("column") or "", "detail": e.get("detail") or ""}
+        params = {
+            "value": e.get("value") or "",
+            "column": e.get("column") or "",
+            "detail": e.get("detail") or "",
+        }
         with translation.override("zh-hans"):
             zh = message(e["code"], **params)
         with translation.override("en"):
             en = message(e["code"], **params)
-        out.append({**e, "column": header_label(e.get("column") or "", headers), "message_zh": zh, "message_en": en})
+        out.append(
+            {**e, "column": header_label(e.get("column") or "", headers), "message_zh": zh, "message_en": en}
+        )
     return out
 
 
@@ -66,8 +72,14 @@ def neutralise(value: object) -> str:
 
 def _rows(report: dict, headers: dict[str, str] | None) -> Iterator[list[str]]:
     for e in rendered(report, headers):
-        yield ["" if e.get("row") is None else str(e["row"]), e["column"], e.get("value") or "", e["code"],
-               e["message_zh"], e["message_en"]]
+        yield [
+            "" if e.get("row") is None else str(e["row"]),
+            e["column"],
+            e.get("value") or "",
+            e["code"],
+            e["message_zh"],
+            e["message_en"],
+        ]
 
 
 def csv_bytes(report: dict, headers: dict[str, str] | None = None) -> bytes:
@@ -84,7 +96,14 @@ def csv_bytes(report: dict, headers: dict[str, str] | None = None) -> bytes:
 def _summary(report: dict) -> Iterable[list[str]]:
     if report.get("truncated"):
         yield []
-        yield ["", "", "", "total", f"每种错误只列出前 {MAX_PER_CODE} 条", f"only the first {MAX_PER_CODE} of each code are listed"]
+        yield [
+            "",
+            "",
+            "",
+            "total",
+            f"每种错误只列出前 {MAX_PER_CODE} 条",
+            f"only the first {MAX_PER_CODE} of each code are listed",
+        ]
         for code, n in report.get("counts", {}).items():
             yield ["", "", "", code, str(n), str(n)]
 
@@ -92,9 +111,15 @@ def _summary(report: dict) -> Iterable[list[str]]:
 def xlsx_bytes(report: dict, headers: dict[str, str] | None = None) -> bytes:
     buffer = io.BytesIO()
     # Strings stay strings: no formula, number or URL guessing by the writer either.
-    workbook = xlsxwriter.Workbook(buffer, {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-    })
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
     sheet = workbook.add_worksheet("错误 errors")
     bold = workbook.add_format({"bold": True})
     for c, header in enumerate(REPORT_HEADERS):

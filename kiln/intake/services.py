@@ -40,8 +40,17 @@ logger = logging.getLogger("kiln.intake")
 Door = ImportBatch.Door
 # Doors that may run without a membership (then with every enterprise in scope): trusted server-side callers.
 SYSTEM_DOORS = {Door.CLI, Door.SQL, Door.DEMO}
-HASHED_COLUMNS = ["credit_code", "period", "item", "quantity", "unit", "canonical_quantity", "source", "facility",
-                  "note"]
+HASHED_COLUMNS = [
+    "credit_code",
+    "period",
+    "item",
+    "quantity",
+    "unit",
+    "canonical_quantity",
+    "source",
+    "facility",
+    "note",
+]
 
 
 @dataclass
@@ -69,10 +78,19 @@ class ImportResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "batch_id": self.batch_id, "status": self.status, "ok": self.ok, "dry_run": self.dry_run,
-            "rows": self.rows, "imported": self.imported, "corrected": self.corrected,
-            "source_format": self.source_format, "file_sha256": self.file_sha256, "ledger_index": self.ledger_index,
-            "replayed": self.replayed, "error_count": self.error_count, "error_counts": self.report.get("counts", {}),
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "imported": self.imported,
+            "corrected": self.corrected,
+            "source_format": self.source_format,
+            "file_sha256": self.file_sha256,
+            "ledger_index": self.ledger_index,
+            "replayed": self.replayed,
+            "error_count": self.error_count,
+            "error_counts": self.report.get("counts", {}),
             "errors_truncated": self.report.get("truncated", False),
             "errors": report.rendered(self.report, self.headers),
         }
@@ -81,10 +99,18 @@ class ImportResult:
     def of(cls, batch: ImportBatch, *, replayed: bool = False) -> ImportResult:
         imported = batch.row_count if batch.status == ImportBatch.Status.IMPORTED else 0
         return cls(
-            status=batch.status, dry_run=batch.dry_run, rows=batch.row_count, report=batch.report or {},
-            batch_id=batch.pk, imported=imported, corrected=batch.corrected_count, source_format=batch.source_format,
-            file_sha256=batch.file_sha256, ledger_index=batch.ledger_index,
-            headers=(batch.report or {}).get("headers", {}), replayed=replayed,
+            status=batch.status,
+            dry_run=batch.dry_run,
+            rows=batch.row_count,
+            report=batch.report or {},
+            batch_id=batch.pk,
+            imported=imported,
+            corrected=batch.corrected_count,
+            source_format=batch.source_format,
+            file_sha256=batch.file_sha256,
+            ledger_index=batch.ledger_index,
+            headers=(batch.report or {}).get("headers", {}),
+            replayed=replayed,
         )
 
 
@@ -137,10 +163,16 @@ def import_activity(
         validated = validate(given.table, scope=scope, correction=correction)
     headers = given.table.headers if given.table else {}
     fields = {
-        "door": door, "dry_run": dry_run, "organisation": membership.organisation if membership else None,
-        "submitted_by": actor, "fingerprint": given.fingerprint, "file_name": given.file_name[:255],
-        "source_format": given.table.source_format if given.table else "", "row_count": validated.row_count,
-        "correction_reason": (correction_reason or "").strip()[:500], "sql_source": sql_source,
+        "door": door,
+        "dry_run": dry_run,
+        "organisation": membership.organisation if membership else None,
+        "submitted_by": actor,
+        "fingerprint": given.fingerprint,
+        "file_name": given.file_name[:255],
+        "source_format": given.table.source_format if given.table else "",
+        "row_count": validated.row_count,
+        "correction_reason": (correction_reason or "").strip()[:500],
+        "sql_source": sql_source,
     }
     if not validated.ok or dry_run:
         built = report.build(validated.errors, row_count=validated.row_count)
@@ -167,7 +199,9 @@ def _read(source, file_name: str | None) -> _Input:
             csv = source.write_csv().encode()
             return _Input(csv, _sha256(csv), name, table_from_frame(source), None)
         if isinstance(source, list):
-            body = json.dumps(source, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
+            body = json.dumps(
+                source, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+            ).encode()
             return _Input(body, _sha256(body), name, table_from_records(source), None)
         if isinstance(source, bytes | bytearray):
             data = bytes(source)
@@ -205,8 +239,10 @@ def _keep_attempt(fields: dict, status: str, built: dict, key: str | None) -> Im
             )
     except IntegrityError:
         # The same Idempotency-Key arrived twice at once: answer with whatever the first one stored.
-        return _replay(ImportBatch.objects.get(submitted_by=fields["submitted_by"], idempotency_key=key),
-                       fields["fingerprint"])
+        return _replay(
+            ImportBatch.objects.get(submitted_by=fields["submitted_by"], idempotency_key=key),
+            fields["fingerprint"],
+        )
     return ImportResult.of(batch)
 
 
@@ -215,15 +251,19 @@ def rows_sha256(rows: pl.DataFrame) -> str:
     return _sha256(rows.select(HASHED_COLUMNS).write_csv().encode())
 
 
-def _store(fields: dict, validated: Validated, given: _Input, headers: dict, key: str | None, reason: str,
-           actor) -> ImportResult:
+def _store(
+    fields: dict, validated: Validated, given: _Input, headers: dict, key: str | None, reason: str, actor
+) -> ImportResult:
     rows = normalised_columns(validated.rows)
     original = given.original if given.original is not None else b""
     stored_path = evidence_files.media_root() / evidence_files.relative_path(_sha256(original))
     existed = stored_path.exists()
     try:
         with transaction.atomic():
-            if key is not None and ImportBatch.objects.filter(submitted_by=actor, idempotency_key=key).exists():
+            if (
+                key is not None
+                and ImportBatch.objects.filter(submitted_by=actor, idempotency_key=key).exists()
+            ):
                 raise _AlreadyStored
             batch = _write(fields, rows, original, headers, key, reason, actor)
     except _AlreadyStored:
@@ -231,13 +271,20 @@ def _store(fields: dict, validated: Validated, given: _Input, headers: dict, key
     except IntegrityError:
         _forget_file(stored_path, existed)
         if key is not None and ImportBatch.objects.filter(submitted_by=actor, idempotency_key=key).exists():
-            return _replay(ImportBatch.objects.get(submitted_by=actor, idempotency_key=key), given.fingerprint)
+            return _replay(
+                ImportBatch.objects.get(submitted_by=actor, idempotency_key=key), given.fingerprint
+            )
         raise
     except BaseException:
         _forget_file(stored_path, existed)
         raise
-    logger.info("activity import batch=%s door=%s rows=%s corrected=%s", batch.pk, batch.door, batch.row_count,
-                batch.corrected_count)
+    logger.info(
+        "activity import batch=%s door=%s rows=%s corrected=%s",
+        batch.pk,
+        batch.door,
+        batch.row_count,
+        batch.corrected_count,
+    )
     return ImportResult.of(batch)
 
 
@@ -245,15 +292,28 @@ class _AlreadyStored(Exception):
     pass
 
 
-def _write(fields: dict, rows: pl.DataFrame, original: bytes, headers: dict, key: str | None, reason: str,
-           actor) -> ImportBatch:
+def _write(
+    fields: dict, rows: pl.DataFrame, original: bytes, headers: dict, key: str | None, reason: str, actor
+) -> ImportBatch:
     """The one transaction of an import: file, batch, superseded versions, records, ledger, audit."""
     sha256, path = ledger.store_file(io.BytesIO(original))
     old_ids = rows.get_column("_old_id").drop_nulls().to_list()
     batch = ImportBatch.objects.create(
-        **fields, status=ImportBatch.Status.IMPORTED, idempotency_key=key, file_sha256=sha256, file_path=path,
-        rows_sha256=rows_sha256(rows), corrected_count=len(old_ids),
-        report={"ok": True, "rows": rows.height, "error_count": 0, "counts": {}, "errors": [], "headers": headers},
+        **fields,
+        status=ImportBatch.Status.IMPORTED,
+        idempotency_key=key,
+        file_sha256=sha256,
+        file_path=path,
+        rows_sha256=rows_sha256(rows),
+        corrected_count=len(old_ids),
+        report={
+            "ok": True,
+            "rows": rows.height,
+            "error_count": 0,
+            "counts": {},
+            "errors": [],
+            "headers": headers,
+        },
     )
     writers.supersede(old_ids, batch_id=batch.pk)
     writers.write_records(writers.record_frame(rows, batch_id=batch.pk, reason=reason.strip()[:500]))
@@ -261,17 +321,32 @@ def _write(fields: dict, rows: pl.DataFrame, original: bytes, headers: dict, key
         "activity_batch",
         f"intake.batch:{batch.pk}",
         {
-            "batch": batch.pk, "door": batch.door, "file_sha256": sha256, "path": path, "rows": rows.height,
-            "rows_sha256": batch.rows_sha256, "corrected": len(old_ids), "correction_reason": batch.correction_reason,
+            "batch": batch.pk,
+            "door": batch.door,
+            "file_sha256": sha256,
+            "path": path,
+            "rows": rows.height,
+            "rows_sha256": batch.rows_sha256,
+            "corrected": len(old_ids),
+            "correction_reason": batch.correction_reason,
         },
         actor=actor,
     )
     batch.ledger_index = entry.index
     batch.save(update_fields=["ledger_index"])
     audit.record(
-        EventType.DATA_IMPORTED, actor=actor, target=batch, organisation=batch.organisation,
-        after={"rows": rows.height, "corrected": len(old_ids), "door": batch.door, "file_sha256": sha256,
-               "ledger_index": entry.index, "reason": batch.correction_reason},
+        EventType.DATA_IMPORTED,
+        actor=actor,
+        target=batch,
+        organisation=batch.organisation,
+        after={
+            "rows": rows.height,
+            "corrected": len(old_ids),
+            "door": batch.door,
+            "file_sha256": sha256,
+            "ledger_index": entry.index,
+            "reason": batch.correction_reason,
+        },
     )
     return batch
 
@@ -281,7 +356,10 @@ def _forget_file(path: Path, existed: bool) -> None:
     if existed or not path.exists():
         return
     sha256 = path.name
-    if ImportBatch.objects.filter(file_sha256=sha256).exists() or EvidenceFile.objects.filter(sha256=sha256).exists():
+    if (
+        ImportBatch.objects.filter(file_sha256=sha256).exists()
+        or EvidenceFile.objects.filter(sha256=sha256).exists()
+    ):
         return
     path.unlink(missing_ok=True)
 
@@ -321,7 +399,11 @@ def _set_frozen(enterprise, period: str, *, frozen: bool, actor, reason: str) ->
     month.save(update_fields=["frozen", "reason", "frozen_by", "frozen_at"])
     FreezeChange.objects.create(month=month, frozen=frozen, reason=month.reason, actor=month.frozen_by)
     audit.record(
-        EventType.DATA_UPDATED, actor=actor, target=("intake.enterprisemonth", month.pk, str(month)),
-        organisation=enterprise, before=before, after={"frozen": frozen, "reason": month.reason},
+        EventType.DATA_UPDATED,
+        actor=actor,
+        target=("intake.enterprisemonth", month.pk, str(month)),
+        organisation=enterprise,
+        before=before,
+        after={"frozen": frozen, "reason": month.reason},
     )
     return month

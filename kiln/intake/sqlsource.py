@@ -53,7 +53,9 @@ def check_query(query: str) -> str:
 
 def _statement(source: SqlSource, placeholder: str) -> tuple[str, bool]:
     """The SELECT to run and whether it takes the watermark parameter."""
-    origin = f"({check_query(source.query)}) AS kiln_source" if source.query.strip() else _quoted(source.table)
+    origin = (
+        f"({check_query(source.query)}) AS kiln_source" if source.query.strip() else _quoted(source.table)
+    )
     mark = _quoted(source.watermark_column)
     where = f" WHERE {mark} > {placeholder}" if source.last_watermark else ""
     limit = int(source.max_rows) + 1
@@ -74,7 +76,9 @@ def fetch(url: str, source: SqlSource) -> tuple[list[str], list[tuple]]:
         if parts.scheme in ("postgres", "postgresql"):
             return _fetch_postgres(url, source)
     except (sqlite3.Error, psycopg.Error) as exc:
-        raise SourceError(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc
+        raise SourceError(
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        ) from exc
     raise SourceError(f"unsupported database URL scheme {parts.scheme!r} (use sqlite:// or postgres://)")
 
 
@@ -135,7 +139,10 @@ def pull(source: SqlSource) -> tuple[pl.DataFrame, str | None]:
         rows = trimmed or rows
     renames = {column: key for key, column in (source.column_map or {}).items() if column in names}
     frame = pl.DataFrame(
-        {renames.get(name, name): pl.Series([_text(r[i]) for r in rows], dtype=pl.String) for i, name in enumerate(names)},
+        {
+            renames.get(name, name): pl.Series([_text(r[i]) for r in rows], dtype=pl.String)
+            for i, name in enumerate(names)
+        },
     )
     return frame, _text(rows[-1][mark])
 
@@ -164,8 +171,10 @@ def sync(source: SqlSource) -> ImportResult | None:
     )
     if result.ok and watermark is not None:
         source.last_watermark = watermark[:100]
-    outcome = f"imported {result.imported} rows (batch {result.batch_id})" if result.ok else (
-        f"rejected: {result.error_count} errors (batch {result.batch_id})"
+    outcome = (
+        f"imported {result.imported} rows (batch {result.batch_id})"
+        if result.ok
+        else (f"rejected: {result.error_count} errors (batch {result.batch_id})")
     )
     _finish(source, now, outcome)
     return result
@@ -178,4 +187,6 @@ def _finish(source: SqlSource, now, status: str) -> None:
 
 
 def sync_enabled() -> list[ImportResult | None]:
-    return [sync(source) for source in SqlSource.objects.filter(enabled=True).select_related("acting_as__user")]
+    return [
+        sync(source) for source in SqlSource.objects.filter(enabled=True).select_related("acting_as__user")
+    ]

@@ -40,11 +40,22 @@ from kiln.registry.queries import PLATFORM_WIDE, visible_enterprises
 PERIOD_PATTERN = r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$"
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 SOURCES = {
-    "meter": "meter", "计量": "meter", "仪表": "meter", "电表": "meter",
-    "invoice": "invoice", "发票": "invoice", "结算": "invoice",
-    "lab": "lab", "化验": "lab", "检测": "lab", "实测": "lab",
-    "estimate": "estimate", "估算": "estimate", "估计": "estimate",
-    "grid": "grid", "电网": "grid",
+    "meter": "meter",
+    "计量": "meter",
+    "仪表": "meter",
+    "电表": "meter",
+    "invoice": "invoice",
+    "发票": "invoice",
+    "结算": "invoice",
+    "lab": "lab",
+    "化验": "lab",
+    "检测": "lab",
+    "实测": "lab",
+    "estimate": "estimate",
+    "估算": "estimate",
+    "估计": "estimate",
+    "grid": "grid",
+    "电网": "grid",
     "": "",
 }
 KNOWN_ITEMS = frozenset(items.ITEMS) | frozenset(items.parameter_codes())
@@ -69,7 +80,9 @@ class Scope:
 
 @dataclass
 class Validated:
-    rows: pl.DataFrame  # normalised rows (see ``normalised_columns``); only meaningful when ``errors`` is empty
+    rows: (
+        pl.DataFrame
+    )  # normalised rows (see ``normalised_columns``); only meaningful when ``errors`` is empty
     errors: pl.DataFrame  # error frame, sorted by row
     row_count: int
 
@@ -93,7 +106,9 @@ def this_month(today: datetime.date | None = None) -> str:
     return f"{today.year:04d}-{today.month:02d}"
 
 
-def validate(table: Table, *, scope: Scope, correction: bool = False, today: datetime.date | None = None) -> Validated:
+def validate(
+    table: Table, *, scope: Scope, correction: bool = False, today: datetime.date | None = None
+) -> Validated:
     found = [table.problems]
     if table.problems.filter(pl.col("code") == errors.HEADER_MISSING).height:
         # Without its required columns the rows cannot be checked meaningfully.
@@ -109,7 +124,9 @@ def validate(table: Table, *, scope: Scope, correction: bool = False, today: dat
 # --- preparing the columns -----------------------------------------------------------------------------
 
 
-def _map_distinct(df: pl.DataFrame, column: str, fn: Callable[[str], str], candidates: pl.Expr | None = None) -> pl.DataFrame:
+def _map_distinct(
+    df: pl.DataFrame, column: str, fn: Callable[[str], str], candidates: pl.Expr | None = None
+) -> pl.DataFrame:
     """Replace each distinct value ``v`` (among ``candidates``) by ``fn(v)``, computed once per value."""
     values = df.lazy().filter(candidates) if candidates is not None else df.lazy()
     distinct = values.select(pl.col(column).unique()).collect().to_series().to_list()
@@ -142,11 +159,16 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
 def _derive(df: pl.DataFrame, today: datetime.date | None) -> pl.DataFrame:
     """Helper columns of value-level facts: credit-code problem, period and item validity, unit factor."""
     codes = df.select(pl.col("credit_code").unique()).filter(pl.col("credit_code") != "")
-    problems = dict(codes.with_columns(problem_expr(pl.col("credit_code")).alias("p")).filter(pl.col("p").is_not_null())
-                    .iter_rows())
+    problems = dict(
+        codes.with_columns(problem_expr(pl.col("credit_code")).alias("p"))
+        .filter(pl.col("p").is_not_null())
+        .iter_rows()
+    )
     period = pl.col("period")
     df = df.with_columns(
-        pl.col("credit_code").replace_strict(problems, default=None, return_dtype=pl.String).alias("_credit_problem"),
+        pl.col("credit_code")
+        .replace_strict(problems, default=None, return_dtype=pl.String)
+        .alias("_credit_problem"),
         period.str.contains(PERIOD_PATTERN).alias("_period_format_ok"),
         pl.col("item").is_in(list(KNOWN_ITEMS)).alias("_item_ok"),
         pl.col("source").replace_strict(SOURCES, default=None, return_dtype=pl.String).alias("_source"),
@@ -162,7 +184,9 @@ def _mark_duplicates(df: pl.DataFrame) -> pl.DataFrame:
     turn into a reported duplicate.
     """
     keyed = (pl.col("credit_code") != "") & (pl.col("period") != "") & (pl.col("item") != "")
-    by_hash = df.select((keyed & (pl.col("_row") != pl.col("_row").min().over(pl.struct(KEY).hash()))).any()).item()
+    by_hash = df.select(
+        (keyed & (pl.col("_row") != pl.col("_row").min().over(pl.struct(KEY).hash()))).any()
+    ).item()
     first = pl.col("_row").min().over(KEY) if by_hash else pl.col("_row")
     return df.with_columns(pl.when(keyed).then(first).otherwise(pl.col("_row")).alias("_first_row"))
 
@@ -172,7 +196,9 @@ def _convert_units(df: pl.DataFrame) -> pl.DataFrame:
     item_values = df.filter(pl.col("_item_ok")).get_column("item").unique().to_list()
     canonical = {i: items.canonical_unit(i) for i in item_values}
     df = df.with_columns(
-        pl.col("item").replace_strict(canonical, default=None, return_dtype=pl.String).alias("_canonical_unit")
+        pl.col("item")
+        .replace_strict(canonical, default=None, return_dtype=pl.String)
+        .alias("_canonical_unit")
     )
     pair = pl.concat_str([pl.col("unit"), pl.col("_canonical_unit")], separator=_SEP)
     factors: dict[str, float] = {}
@@ -198,7 +224,15 @@ def _resolve_enterprises(df: pl.DataFrame, scope: Scope) -> pl.DataFrame:
     """One query for every valid credit code of the batch, restricted to the submitter's scope."""
     valid = df.filter(pl.col("_credit_problem").is_null() & (pl.col("credit_code") != ""))
     codes = valid.get_column("credit_code").unique().to_list()
-    ids = dict(scope.enterprises().filter(credit_code__in=values_subquery(codes)).values_list("credit_code", "id")) if codes else {}
+    ids = (
+        dict(
+            scope.enterprises()
+            .filter(credit_code__in=values_subquery(codes))
+            .values_list("credit_code", "id")
+        )
+        if codes
+        else {}
+    )
     return df.with_columns(
         pl.col("credit_code").replace_strict(ids, default=None, return_dtype=pl.Int64).alias("enterprise_id")
     )
@@ -213,23 +247,38 @@ def _attach_stored(df: pl.DataFrame) -> pl.DataFrame:
     if ids:
         in_ids, in_periods = values_subquery(ids, integer=True), values_subquery(periods)
         stored = list(
-            ActivityRecord.objects.filter(current=True, enterprise_id__in=in_ids, period__in=in_periods)
-            .values_list("enterprise_id", "period", "item", "facility", "id", "version")
+            ActivityRecord.objects.filter(
+                current=True, enterprise_id__in=in_ids, period__in=in_periods
+            ).values_list("enterprise_id", "period", "item", "facility", "id", "version")
         )
         frozen = list(
-            EnterpriseMonth.objects.filter(frozen=True, enterprise_id__in=in_ids, period__in=in_periods)
-            .values_list("enterprise_id", "period", "reason")
+            EnterpriseMonth.objects.filter(
+                frozen=True, enterprise_id__in=in_ids, period__in=in_periods
+            ).values_list("enterprise_id", "period", "reason")
         )
     if stored:
-        schema = {"enterprise_id": pl.Int64, "period": pl.String, "item": pl.String, "facility": pl.String,
-                  "_old_id": pl.Int64, "_old_version": pl.Int64}
-        df = df.join(pl.DataFrame(stored, orient="row", schema=schema), on=["enterprise_id", "period", "item", "facility"],
-                     how="left")
+        schema = {
+            "enterprise_id": pl.Int64,
+            "period": pl.String,
+            "item": pl.String,
+            "facility": pl.String,
+            "_old_id": pl.Int64,
+            "_old_version": pl.Int64,
+        }
+        df = df.join(
+            pl.DataFrame(stored, orient="row", schema=schema),
+            on=["enterprise_id", "period", "item", "facility"],
+            how="left",
+        )
     else:  # the common first import: nothing stored, no join over a million rows
-        df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("_old_id"), pl.lit(None, dtype=pl.Int64).alias("_old_version"))
+        df = df.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("_old_id"), pl.lit(None, dtype=pl.Int64).alias("_old_version")
+        )
     if frozen:
         schema = {"enterprise_id": pl.Int64, "period": pl.String, "_frozen_reason": pl.String}
-        df = df.join(pl.DataFrame(frozen, orient="row", schema=schema), on=["enterprise_id", "period"], how="left")
+        df = df.join(
+            pl.DataFrame(frozen, orient="row", schema=schema), on=["enterprise_id", "period"], how="left"
+        )
     else:
         df = df.with_columns(pl.lit(None, dtype=pl.String).alias("_frozen_reason"))
     return df
@@ -242,13 +291,21 @@ def _checks(scope: Scope, correction: bool, today: datetime.date | None) -> list
     q = pl.col("_quantity")
     given = pl.col("quantity") != ""
     code, period = pl.col("credit_code"), pl.col("period")
-    checks = [Check(key, errors.VALUE_REQUIRED, pl.col(key) == "")
-              for key in columns.REQUIRED if key != "unit"]  # an empty unit is right for fractions: see _convert_units
+    checks = [
+        Check(key, errors.VALUE_REQUIRED, pl.col(key) == "") for key in columns.REQUIRED if key != "unit"
+    ]  # an empty unit is right for fractions: see _convert_units
     for key in ("facility", "note"):
         limit = columns.BY_KEY[key].max_length
-        checks += [Check(key, errors.TEXT_TOO_LONG, pl.col(key).str.len_chars() > limit, str(limit)),
-                   Check(key, errors.CELL_FORMULA, pl.col(key).str.starts_with("="))]
-    for problem in (errors.CREDIT_LENGTH, errors.CREDIT_CHARSET, errors.CREDIT_REGION, errors.CREDIT_CHECKSUM):
+        checks += [
+            Check(key, errors.TEXT_TOO_LONG, pl.col(key).str.len_chars() > limit, str(limit)),
+            Check(key, errors.CELL_FORMULA, pl.col(key).str.starts_with("=")),
+        ]
+    for problem in (
+        errors.CREDIT_LENGTH,
+        errors.CREDIT_CHARSET,
+        errors.CREDIT_REGION,
+        errors.CREDIT_CHECKSUM,
+    ):
         detail = code.str.len_chars().cast(pl.String) if problem == errors.CREDIT_LENGTH else ""
         checks.append(Check("credit_code", problem, pl.col("_credit_problem") == problem, detail))
     unresolved = (code != "") & pl.col("_credit_problem").is_null() & pl.col("enterprise_id").is_null()
@@ -257,18 +314,28 @@ def _checks(scope: Scope, correction: bool, today: datetime.date | None) -> list
         Check("credit_code", scope_code, unresolved),
         Check("period", errors.PERIOD_FORMAT, (period != "") & ~pl.col("_period_format_ok")),
         Check("period", errors.PERIOD_FUTURE, pl.col("_period_format_ok") & (period > this_month(today))),
-        Check("period", errors.MONTH_FROZEN, pl.col("_frozen_reason").is_not_null(), pl.col("_frozen_reason")),
+        Check(
+            "period", errors.MONTH_FROZEN, pl.col("_frozen_reason").is_not_null(), pl.col("_frozen_reason")
+        ),
         Check("item", errors.ITEM_UNKNOWN, (pl.col("item") != "") & ~pl.col("_item_ok")),
         Check("quantity", errors.QUANTITY_NOT_NUMBER, given & (q.is_null() | q.is_nan())),
         Check("quantity", errors.QUANTITY_INFINITE, given & q.is_infinite()),
         Check("quantity", errors.QUANTITY_NEGATIVE, given & q.is_finite() & (q < 0)),
         Check("unit", errors.VALUE_REQUIRED, pl.col("_unit_problem") == errors.VALUE_REQUIRED),
         Check("unit", errors.UNIT_UNKNOWN, pl.col("_unit_problem") == errors.UNIT_UNKNOWN),
-        Check("unit", errors.UNIT_INCOMPATIBLE, pl.col("_unit_problem") == errors.UNIT_INCOMPATIBLE,
-              pl.col("_canonical_unit")),
+        Check(
+            "unit",
+            errors.UNIT_INCOMPATIBLE,
+            pl.col("_unit_problem") == errors.UNIT_INCOMPATIBLE,
+            pl.col("_canonical_unit"),
+        ),
         Check("source", errors.SOURCE_UNKNOWN, pl.col("_source").is_null()),
-        Check("credit_code", errors.DUPLICATE_IN_BATCH, pl.col("_row") != pl.col("_first_row"),
-              pl.col("_first_row").cast(pl.String)),
+        Check(
+            "credit_code",
+            errors.DUPLICATE_IN_BATCH,
+            pl.col("_row") != pl.col("_first_row"),
+            pl.col("_first_row").cast(pl.String),
+        ),
     ]
     if not correction:
         checks.append(Check("credit_code", errors.DUPLICATE_STORED, pl.col("_old_id").is_not_null()))
@@ -303,7 +370,9 @@ def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
     order = {k: i for i, k in enumerate(columns.KEYS)}
     return (
         pl.concat(frames)
-        .with_columns(pl.col("column").replace_strict(order, default=len(order), return_dtype=pl.Int32).alias("_c"))
+        .with_columns(
+            pl.col("column").replace_strict(order, default=len(order), return_dtype=pl.Int32).alias("_c")
+        )
         .sort(["row", "_c", "code"], nulls_last=False)
         .drop("_c")
     )

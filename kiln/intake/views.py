@@ -44,7 +44,7 @@ def _submitter(request):
     return membership
 
 
-def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+def _attachment(response, filename: str):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -72,15 +72,27 @@ def upload(request):
         if form.is_valid():
             reason = form.cleaned_data["correction_reason"].strip() or None
             result = services.import_activity(
-                form.cleaned_data["file"], actor=request.user, membership=membership,
-                door=ImportBatch.Door.UPLOAD, dry_run=form.cleaned_data["dry_run"], correction_reason=reason,
+                form.cleaned_data["file"],
+                actor=request.user,
+                membership=membership,
+                door=ImportBatch.Door.UPLOAD,
+                dry_run=form.cleaned_data["dry_run"],
+                correction_reason=reason,
             )
     else:
         form = UploadForm()
-    errors = report.rendered({"errors": result.report.get("errors", [])[:ERRORS_SHOWN]}, result.headers) if result else []
+    errors = (
+        report.rendered({"errors": result.report.get("errors", [])[:ERRORS_SHOWN]}, result.headers)
+        if result
+        else []
+    )
     context = {
-        "form": form, "result": result, "errors": errors, "errors_shown": len(errors),
-        "columns": columns.COLUMNS, "catalogue": blank_forms.catalogue(),
+        "form": form,
+        "result": result,
+        "errors": errors,
+        "errors_shown": len(errors),
+        "columns": columns.COLUMNS,
+        "catalogue": blank_forms.catalogue(),
     }
     return render(request, "intake/upload.html", context)
 
@@ -90,10 +102,14 @@ def template_download(request, fmt: str):
     membership = _submitter(request)
     code = membership.organisation.credit_code or blank_forms.EXAMPLE_CODE
     if fmt == "xlsx":
-        return _attachment(HttpResponse(blank_forms.xlsx_template(code), content_type=XLSX_TYPE),
-                           "kiln-activity-template.xlsx")
-    return _attachment(HttpResponse(blank_forms.csv_template(code), content_type="text/csv; charset=utf-8"),
-                       "kiln-activity-template.csv")
+        return _attachment(
+            HttpResponse(blank_forms.xlsx_template(code), content_type=XLSX_TYPE),
+            "kiln-activity-template.xlsx",
+        )
+    return _attachment(
+        HttpResponse(blank_forms.csv_template(code), content_type="text/csv; charset=utf-8"),
+        "kiln-activity-template.csv",
+    )
 
 
 @login_required
@@ -136,8 +152,15 @@ def deposit_overview(request):
     for period in periods:
         month = stored.get(period)
         state = deadlines.status(period, month.first_deposit_at if month else None)
-        months.append({"period": period, "status": state, "label": deadlines.DepositStatus(state).label,
-                       "deadline": deadlines.deadline(period), "month": month})
+        months.append(
+            {
+                "period": period,
+                "status": state,
+                "label": deadlines.DepositStatus(state).label,
+                "deadline": deadlines.deadline(period),
+                "month": month,
+            }
+        )
     return render(request, "intake/deposit_overview.html", {"enterprise": enterprise, "months": months})
 
 
@@ -164,8 +187,12 @@ def deposit_month(request, credit_code: str, period: str):
         if form.is_valid():
             try:
                 deposits.deposit(
-                    enterprise=enterprise, period=period, kind=form.cleaned_data["kind"],
-                    upload=form.cleaned_data["file"], actor=request.user, cma_cnas=form.cleaned_data["cma_cnas"],
+                    enterprise=enterprise,
+                    period=period,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    actor=request.user,
+                    cma_cnas=form.cleaned_data["cma_cnas"],
                 )
             except IntakeError as exc:
                 form.add_error("file", f"{exc.code}: {message(exc.code, detail=exc.detail)}")
@@ -174,9 +201,15 @@ def deposit_month(request, credit_code: str, period: str):
                 return redirect("intake:deposit-month", credit_code=credit_code, period=period)
     state, month = deposits.month_status(enterprise, period)
     context = {
-        "enterprise": enterprise, "period": period, "month": month, "status": state,
-        "status_label": deadlines.DepositStatus(state).label, "deadline": deadlines.deadline(period),
-        "files": EvidenceFile.objects.filter(enterprise=enterprise, period=period).select_related("uploaded_by"),
+        "enterprise": enterprise,
+        "period": period,
+        "month": month,
+        "status": state,
+        "status_label": deadlines.DepositStatus(state).label,
+        "deadline": deadlines.deadline(period),
+        "files": EvidenceFile.objects.filter(enterprise=enterprise, period=period).select_related(
+            "uploaded_by"
+        ),
         "form": form if may_deposit else None,
         "freeze_form": FreezeForm() if can_freeze(membership) else None,
         "changes": month.changes.select_related("actor")[:20] if month else [],
@@ -245,4 +278,6 @@ def overdue(request):
         first = deadlines.shift(last, -(MONTHS_SHOWN - 1))
     rows = deposits.overdue(visible_enterprises(membership), first=first, last=last)
     page = Paginator(_FrameRows(rows), 100).get_page(request.GET.get("page"))
-    return render(request, "intake/overdue.html", {"page": page, "first": first, "last": last, "total": rows.height})
+    return render(
+        request, "intake/overdue.html", {"page": page, "first": first, "last": last, "total": rows.height}
+    )

@@ -18,8 +18,19 @@ from kiln.intake.sql_lists import values_subquery
 CHUNK_ROWS = 50_000
 SQLITE_CACHE_KIB = 256 * 1024
 COLUMNS = (
-    "enterprise_id", "period", "item", "quantity", "unit", "canonical_quantity", "source", "facility", "note",
-    "batch_id", "version", "current", "reason",
+    "enterprise_id",
+    "period",
+    "item",
+    "quantity",
+    "unit",
+    "canonical_quantity",
+    "source",
+    "facility",
+    "note",
+    "batch_id",
+    "version",
+    "current",
+    "reason",
 )
 TEXT_COLUMNS = ("period", "item", "unit", "source", "facility", "note", "reason")
 
@@ -82,6 +93,7 @@ def _copy(frame: pl.DataFrame) -> None:
     not_null = ", ".join(connection.ops.quote_name(c) for c in TEXT_COLUMNS)
     statement = f"COPY {table} ({names}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+
         def write(chunk: pl.DataFrame) -> None:
             copy.write(chunk.write_csv(include_header=False))
 
@@ -100,9 +112,11 @@ def _executemany(frame: pl.DataFrame) -> None:
         previous = cursor.fetchone()[0]
         cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
         try:
+
             def write(chunk: pl.DataFrame) -> None:
                 # Column lists zipped into tuples: several times faster than DataFrame.rows().
-                cursor.executemany(statement, zip(*(chunk.get_column(c).to_list() for c in COLUMNS), strict=True))
+                rows = list(zip(*(chunk.get_column(c).to_list() for c in COLUMNS), strict=True))
+                cursor.executemany(statement, rows)
 
             for chunk in _chunks(frame):
                 write_chunk(write, chunk)

@@ -85,7 +85,10 @@ def inspect(data: bytes) -> Inspection:
             raise FileProblem(errors.FILE_ZIP_BOMB, f"{declared} bytes uncompressed")
         for info in infos:
             if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > _CHUNK:
-                raise FileProblem(errors.FILE_ZIP_BOMB, f"{info.filename}: ratio {info.file_size // max(info.compress_size, 1)}:1")
+                raise FileProblem(
+                    errors.FILE_ZIP_BOMB,
+                    f"{info.filename}: ratio {info.file_size // max(info.compress_size, 1)}:1",
+                )
     result = Inspection()
     view = memoryview(data)
     for info in infos:
@@ -96,7 +99,9 @@ def inspect(data: bytes) -> Inspection:
             result.sheets[info.filename] = scan
     # Only now, with every size verified, is it safe to let zipfile inflate entries whole.
     with zipfile.ZipFile(BytesIO(data)) as archive:
-        result.first_sheet = _first_sheet(archive) or min(result.sheets, key=lambda n: (len(n), n), default=None)
+        result.first_sheet = _first_sheet(archive) or min(
+            result.sheets, key=lambda n: (len(n), n), default=None
+        )
         for name, scan in result.sheets.items():
             if scan.has_formulas:
                 xml = archive.read(name)
@@ -123,7 +128,9 @@ def _first_sheet(archive: zipfile.ZipFile) -> str | None:
     return None
 
 
-def _inflate_capped(data: memoryview, info: zipfile.ZipInfo, budget: int, *, scan: bool) -> tuple[int, SheetScan]:
+def _inflate_capped(
+    data: memoryview, info: zipfile.ZipInfo, budget: int, *, scan: bool
+) -> tuple[int, SheetScan]:
     """Inflate one entry, refusing more output than it declares or than the budget left.
 
     Returns the inflated size and, with ``scan``, what the worksheet XML holds.
@@ -132,7 +139,7 @@ def _inflate_capped(data: memoryview, info: zipfile.ZipInfo, budget: int, *, sca
     if header[0] != b"PK\x03\x04":
         raise FileProblem(errors.FILE_UNREADABLE, "damaged zip archive")
     start = info.header_offset + _LOCAL_HEADER.size + header[9] + header[10]
-    raw = data[start:start + info.compress_size]
+    raw = data[start : start + info.compress_size]
     cap = min(info.file_size, budget)
     result = SheetScan()
     produced = 0
@@ -160,7 +167,7 @@ def _inflate_capped(data: memoryview, info: zipfile.ZipInfo, budget: int, *, sca
     inflater = zlib.decompressobj(-15)
     try:
         for offset in range(0, len(raw), _CHUNK):
-            pending = bytes(raw[offset:offset + _CHUNK])
+            pending = bytes(raw[offset : offset + _CHUNK])
             while True:  # at most _CHUNK bytes out per call, so a bomb never lands in memory
                 out = inflater.decompress(pending, _CHUNK)
                 take(out)

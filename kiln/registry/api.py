@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import paginate
-from ninja.security import django_auth
 
 from kiln.accounts.current import current_membership
 from kiln.registry.models import Industry
 from kiln.registry.queries import visible_enterprises, visible_regions
 
-router = Router(tags=["registry"], auth=django_auth)
+router = Router(tags=["registry"])
 
 
 class RegionOut(Schema):

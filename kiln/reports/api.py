@@ -25,8 +25,11 @@ class ErrorOut(Schema):
     message: str
 
 
-@router.get("/{credit_code}/{period}", response={200: None, 422: ErrorOut},
-            openapi_extra={"responses": {200: {"description": "The report file (PDF or DOCX)"}}})
+@router.get(
+    "/{credit_code}/{period}",
+    response={200: None, 422: ErrorOut},
+    openapi_extra={"responses": {200: {"description": "The report file (PDF or DOCX)"}}},
+)
 def report(request, credit_code: str, period: str, format: str = "pdf"):  # noqa: A002 - the query parameter's name
     membership = current_membership(request)
     if membership is None:

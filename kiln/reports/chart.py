@@ -62,7 +62,9 @@ class Scene:
             kind = shape[0]
             if kind == "rect":
                 _, x, y, w, h, fill = shape
-                out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" fill="{fill}"/>')
+                out.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" fill="{fill}"/>'
+                )
             elif kind == "line":
                 _, x1, y1, x2, y2, stroke, width = shape
                 out.append(
@@ -87,10 +89,16 @@ class Scene:
             if kind == "rect":
                 _, x, y, w, h, fill = shape
                 if w > 0 and h > 0:
-                    draw.rectangle([x * scale, y * scale, (x + w) * scale - 1, (y + h) * scale - 1], fill=fill)
+                    draw.rectangle(
+                        [x * scale, y * scale, (x + w) * scale - 1, (y + h) * scale - 1], fill=fill
+                    )
             elif kind == "line":
                 _, x1, y1, x2, y2, stroke, width = shape
-                draw.line([x1 * scale, y1 * scale, x2 * scale, y2 * scale], fill=stroke, width=max(1, int(width * scale)))
+                draw.line(
+                    [x1 * scale, y1 * scale, x2 * scale, y2 * scale],
+                    fill=stroke,
+                    width=max(1, int(width * scale)),
+                )
             else:
                 _, x, y, content, size, anchor, fill = shape
                 font = _pil_font(int(size * scale))
@@ -153,7 +161,9 @@ def _short(value: float) -> str:
     return f"{value:g}"
 
 
-def monthly_chart(months: list[str], series: dict[str, list[float]], labels: dict[str, str], *, unit: str) -> Scene:
+def monthly_chart(
+    months: list[str], series: dict[str, list[float]], labels: dict[str, str], *, unit: str
+) -> Scene:
     """Stacked bars per month: positive categories stacked up from 0, negative ones down."""
     width, height = 640, 300
     left, right, top, bottom = 56, 12, 24, 64
@@ -181,12 +191,22 @@ def monthly_chart(months: list[str], series: dict[str, list[float]], labels: dic
         for category, values in series.items():
             value = values[i]
             if value > 0:
-                scene.rect(x, y_of(up + value), bar, y_of(up) - y_of(up + value), COLOURS.get(category, "#999999"))
+                scene.rect(
+                    x, y_of(up + value), bar, y_of(up) - y_of(up + value), COLOURS.get(category, "#999999")
+                )
                 up += value
             elif value < 0:
-                scene.rect(x, y_of(down), bar, y_of(down + value) - y_of(down), COLOURS.get(category, "#999999"))
+                scene.rect(
+                    x, y_of(down), bar, y_of(down + value) - y_of(down), COLOURS.get(category, "#999999")
+                )
                 down += value
-        scene.text(x + bar / 2, height - bottom + 14, month[5:] if len(month) == 7 else month, size=10, anchor="middle")
+        scene.text(
+            x + bar / 2,
+            height - bottom + 14,
+            month[5:] if len(month) == 7 else month,
+            size=10,
+            anchor="middle",
+        )
     _legend(scene, [c for c in series if any(series[c])], labels, y=height - 22)
     return scene
 

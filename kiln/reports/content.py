@@ -110,7 +110,9 @@ def _rows(run: CalculationRun, credit_code: str, periods: list[str]) -> pl.DataF
         .collect()
     )
     frame = frame.with_columns(
-        pl.col(c).cast(pl.String) for c, dtype in frame.schema.items() if isinstance(dtype, pl.Categorical | pl.Enum)
+        pl.col(c).cast(pl.String)
+        for c, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Categorical | pl.Enum)
     )
     for column in ("facility", "source"):
         if column not in frame.columns:
@@ -133,29 +135,34 @@ def _sources(rows: pl.DataFrame) -> list[dict]:
             pl.col("period").n_unique().alias("months"),
         )
         .with_columns(
-            pl.col("source_category").replace_strict({c: i for i, c in enumerate([*CATEGORIES, "biomass"])},
-                                                     default=99, return_dtype=pl.Int32).alias("_order")
+            pl.col("source_category")
+            .replace_strict(
+                {c: i for i, c in enumerate([*CATEGORIES, "biomass"])}, default=99, return_dtype=pl.Int32
+            )
+            .alias("_order")
         )
         .sort("_order", "item", "facility", "formula")
     )
     out = []
     for row in grouped.iter_rows(named=True):
         quantity = row["quantity"]
-        out.append({
-            "category": row["source_category"],
-            "category_label": str(labels.CATEGORY.get(row["source_category"], row["source_category"])),
-            "item": row["item"],
-            "item_label": item_label(row["item"]) + (" (PFCs)" if row["formula"] == "al_pfc" else ""),
-            "facility": row["facility"],
-            "formula": row["formula"],
-            "formula_text": str(labels.FORMULA.get(row["formula"], row["formula"])),
-            "tier_text": _tier_text(row["measured_months"], row["months"]),
-            "quantity": quantity,
-            "unit": row["unit"],
-            "co2_t": row["co2_t"],
-            # The factor the engine applied, averaged over the months (tCO2 per canonical unit).
-            "effective_factor": (row["co2_t"] / quantity) if quantity else None,
-        })
+        out.append(
+            {
+                "category": row["source_category"],
+                "category_label": str(labels.CATEGORY.get(row["source_category"], row["source_category"])),
+                "item": row["item"],
+                "item_label": item_label(row["item"]) + (" (PFCs)" if row["formula"] == "al_pfc" else ""),
+                "facility": row["facility"],
+                "formula": row["formula"],
+                "formula_text": str(labels.FORMULA.get(row["formula"], row["formula"])),
+                "tier_text": _tier_text(row["measured_months"], row["months"]),
+                "quantity": quantity,
+                "unit": row["unit"],
+                "co2_t": row["co2_t"],
+                # The factor the engine applied, averaged over the months (tCO2 per canonical unit).
+                "effective_factor": (row["co2_t"] / quantity) if quantity else None,
+            }
+        )
     return out
 
 
@@ -203,16 +210,21 @@ def _activity(rows: pl.DataFrame) -> list[dict]:
 def _measured(enterprise: Enterprise, periods: list[str]) -> list[dict]:
     """Measured parameters reported monthly (``raw_coal.ncv`` …): months, range and mean."""
     records = list(
-        ActivityRecord.objects.filter(enterprise=enterprise, current=True, period__in=periods, item__contains=".")
-        .values_list("item", "facility", "period", "canonical_quantity")
+        ActivityRecord.objects.filter(
+            enterprise=enterprise, current=True, period__in=periods, item__contains="."
+        ).values_list("item", "facility", "period", "canonical_quantity")
     )
     if not records:
         return []
     frame = pl.DataFrame(records, schema=["item", "facility", "period", "value"], orient="row")
     grouped = (
         frame.group_by("item", "facility")
-        .agg(pl.len().alias("months"), pl.col("value").min().alias("low"), pl.col("value").max().alias("high"),
-             pl.col("value").mean().alias("mean"))
+        .agg(
+            pl.len().alias("months"),
+            pl.col("value").min().alias("low"),
+            pl.col("value").max().alias("high"),
+            pl.col("value").mean().alias("mean"),
+        )
         .sort("item", "facility")
     )
     return [
@@ -232,7 +244,9 @@ def _factors(run: CalculationRun, rows: pl.DataFrame) -> tuple[list[dict], dict]
         pl.col("year_to").is_null() | (pl.col("year_to") >= run.year)
     )
     grid = (pl.col("series") == "") | (pl.col("series") == run.grid_series)
-    chosen = frame.filter(pl.col("item").is_in([*used, *bases, "*"]) & in_year & grid).sort("item", "parameter")
+    chosen = frame.filter(pl.col("item").is_in([*used, *bases, "*"]) & in_year & grid).sort(
+        "item", "parameter"
+    )
     confidence = dict(Confidence.choices)
     out = [
         {
@@ -255,7 +269,9 @@ def _factors(run: CalculationRun, rows: pl.DataFrame) -> tuple[list[dict], dict]
 
 
 def _evidence(enterprise: Enterprise, periods: list[str]) -> list[dict]:
-    files = EvidenceFile.objects.filter(enterprise=enterprise, period__in=periods).order_by("period", "uploaded_at", "pk")
+    files = EvidenceFile.objects.filter(enterprise=enterprise, period__in=periods).order_by(
+        "period", "uploaded_at", "pk"
+    )
     return [
         {
             "id": f.pk,
@@ -279,14 +295,16 @@ def _deposits(enterprise: Enterprise, periods: list[str]) -> list[dict]:
     for period in periods:
         month = months.get(period)
         status = deadlines.status(period, month.first_deposit_at if month else None)
-        out.append({
-            "period": period,
-            "deadline": deadlines.deadline(period).isoformat(),
-            "status": status,
-            "status_label": str(labels_.get(status, status)),
-            "files": month.evidence_count if month else 0,
-            "frozen": bool(month and month.frozen),
-        })
+        out.append(
+            {
+                "period": period,
+                "deadline": deadlines.deadline(period).isoformat(),
+                "status": status,
+                "status_label": str(labels_.get(status, status)),
+                "files": month.evidence_count if month else 0,
+                "frozen": bool(month and month.frozen),
+            }
+        )
     return out
 
 
@@ -303,25 +321,33 @@ def _review_extras(enterprise: Enterprise, year: int, month: str | None) -> dict
     return review_queries.report_quality(enterprise, year, month)
 
 
-def build(enterprise: Enterprise, year: int, month: str | None = None, *, run: CalculationRun | None = None,
-          with_chart: bool = True) -> dict:
+def build(
+    enterprise: Enterprise,
+    year: int,
+    month: str | None = None,
+    *,
+    run: CalculationRun | None = None,
+    with_chart: bool = True,
+) -> dict:
     """The report of ``enterprise`` for ``year`` (or for ``month``, "YYYY-MM", of that year)."""
     run = run or official_run(enterprise.region, year)
     if run is None or not run_covers(run, enterprise):
         raise ReportError(NO_OFFICIAL_RUN)
     period = month or str(year)
     code = enterprise.credit_code or ""
-    agg = Aggregate.objects.filter(run=run, dimension=Aggregate.Dimension.ENTERPRISE, key=code, period=period).first()
+    agg = Aggregate.objects.filter(
+        run=run, dimension=Aggregate.Dimension.ENTERPRISE, key=code, period=period
+    ).first()
     if agg is None:
         raise ReportError(NOT_IN_RUN)
     periods = periods_of(year, month)
     rows = _rows(run, code, periods)
     category_labels = {c: str(labels.CATEGORY[c]) for c in [*CATEGORIES, "biomass"]}
     values = _aggregate_values(agg)
-    by_category = [
-        {"category": c, "label": category_labels[c], "co2_t": values[c]} for c in CATEGORIES
-    ]
-    pfc_t = float(rows.filter(pl.col("formula") == "al_pfc").get_column("co2_t").sum()) if rows.height else 0.0
+    by_category = [{"category": c, "label": category_labels[c], "co2_t": values[c]} for c in CATEGORIES]
+    pfc_t = (
+        float(rows.filter(pl.col("formula") == "al_pfc").get_column("co2_t").sum()) if rows.height else 0.0
+    )
     by_gas = _by_gas(agg.co2_total_t, pfc_t)
     monthly, series = _monthly(run, code, year, month)
     factors, confidence_counts = _factors(run, rows)
@@ -329,8 +355,11 @@ def build(enterprise: Enterprise, year: int, month: str | None = None, *, run: C
     activity = _activity(rows)
     deposits = _deposits(enterprise, periods)
     reported = sorted(set(rows.get_column("period").to_list())) if rows.height else []
-    measured_t = float(rows.filter((pl.col("tier") == "measured") & (pl.col("co2_t") > 0)).get_column("co2_t").sum()) \
-        if rows.height else 0.0
+    measured_t = (
+        float(rows.filter((pl.col("tier") == "measured") & (pl.col("co2_t") > 0)).get_column("co2_t").sum())
+        if rows.height
+        else 0.0
+    )
     positive_t = float(rows.filter(pl.col("co2_t") > 0).get_column("co2_t").sum()) if rows.height else 0.0
     evidence = _evidence(enterprise, periods)
     factor_set = run.factor_sets.first()
@@ -349,7 +378,9 @@ def build(enterprise: Enterprise, year: int, month: str | None = None, *, run: C
             "region_code": enterprise.region.code,
             "industry_code": enterprise.industry.code,
             "industry": enterprise.industry.label,
-            "ets_sector": enterprise.industry.get_ets_sector_display() if enterprise.industry.ets_sector else "",
+            "ets_sector": enterprise.industry.get_ets_sector_display()
+            if enterprise.industry.ets_sector
+            else "",
             "size": enterprise.get_size_display(),
             "key_emitter": enterprise.key_emitter,
             "address": enterprise.address,
@@ -377,7 +408,9 @@ def build(enterprise: Enterprise, year: int, month: str | None = None, *, run: C
         "by_gas": by_gas,
         "total_co2_t": agg.co2_total_t,
         "biomass_co2_t": agg.co2_biomass_t,
-        "energy": [{"type": e, "label": str(labels.ENERGY[e]), "tce": getattr(agg, f"tce_{e}")} for e in ENERGY_TYPES],
+        "energy": [
+            {"type": e, "label": str(labels.ENERGY[e]), "tce": getattr(agg, f"tce_{e}")} for e in ENERGY_TYPES
+        ],
         "total_tce": agg.tce_total,
         "monthly": monthly,
         "quality": {
@@ -426,7 +459,9 @@ def _by_gas(total_t: float, pfc_t: float) -> list[dict]:
     return out
 
 
-def _monthly(run: CalculationRun, code: str, year: int, month: str | None) -> tuple[list[dict], dict[str, list[float]]]:
+def _monthly(
+    run: CalculationRun, code: str, year: int, month: str | None
+) -> tuple[list[dict], dict[str, list[float]]]:
     aggregates = {
         a.period: a
         for a in Aggregate.objects.filter(
@@ -440,11 +475,13 @@ def _monthly(run: CalculationRun, code: str, year: int, month: str | None) -> tu
         agg = aggregates.get(period)
         for c in CATEGORIES:
             series[c].append(getattr(agg, f"co2_{c}_t") if agg else 0.0)
-        monthly.append({
-            "period": period,
-            "co2_t": agg.co2_total_t if agg else None,
-            "tce": agg.tce_total if agg else None,
-        })
+        monthly.append(
+            {
+                "period": period,
+                "co2_t": agg.co2_total_t if agg else None,
+                "tce": agg.tce_total if agg else None,
+            }
+        )
     return monthly, series
 
 
@@ -463,7 +500,10 @@ def figures_sha256(report: dict) -> str:
     """A fingerprint of the report's figures (totals, categories, sources, activity, monthly values)."""
     parts = [report["period"], report["enterprise"]["credit_code"], f"{report['total_co2_t']:.6f}"]
     parts += [f"{c['category']}={c['co2_t']:.6f}" for c in report["by_category"]]
-    parts += [f"{s['item']}|{s['facility']}|{s['formula']}|{s['quantity']:.6f}|{s['co2_t']:.6f}" for s in report["sources"]]
+    parts += [
+        f"{s['item']}|{s['facility']}|{s['formula']}|{s['quantity']:.6f}|{s['co2_t']:.6f}"
+        for s in report["sources"]
+    ]
     parts += [f"{a['item']}|{a['facility']}|{a['quantity']:.6f}" for a in report["activity"]]
     parts += [f"{m['period']}={(m['co2_t'] or 0):.6f}" for m in report["monthly"]]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -474,7 +514,7 @@ def enterprise_rows_sha256(run: CalculationRun, credit_code: str, periods: list[
     rows = _rows(run, credit_code, periods)
     if rows.is_empty():
         return hashlib.sha256(b"").hexdigest()
-    tidy = rows.select("period", "item", "facility", "formula", "quantity", "unit", "quantity_canonical", "co2_t").sort(
-        "period", "item", "facility", "formula"
-    )
+    tidy = rows.select(
+        "period", "item", "facility", "formula", "quantity", "unit", "quantity_canonical", "co2_t"
+    ).sort("period", "item", "facility", "formula")
     return hashlib.sha256(tidy.write_csv().encode()).hexdigest()

@@ -22,13 +22,15 @@ from kiln.reports.numbers import format_factor, format_number
 DEFAULT_HTML = "reports/pdf/report.html"
 PDF_TYPE = "application/pdf"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-CONTENT_TYPES = {ReportFormat.PDF: PDF_TYPE, ReportFormat.DOCX: DOCX_TYPE}
+CONTENT_TYPES: dict[str, str] = {ReportFormat.PDF: PDF_TYPE, ReportFormat.DOCX: DOCX_TYPE}
 
 
 def font_family() -> str:
     """CSS font-family of PDFs: a CJK font first (fonts-noto-cjk on Debian), so Chinese renders and embeds."""
     return getattr(
-        settings, "KILN_REPORT_FONT_FAMILY", '"Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", sans-serif'
+        settings,
+        "KILN_REPORT_FONT_FAMILY",
+        '"Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", sans-serif',
     )
 
 
@@ -59,7 +61,12 @@ def render(report: dict, fmt: str, template: ReportTemplate | None = None) -> by
 
 def html(report: dict, template: ReportTemplate | None = None) -> str:
     template = template if template is not None else active_template(ReportFormat.PDF)
-    context = {"r": report, "title": title_of(report), "chart": report.get("chart"), "font_family": font_family()}
+    context = {
+        "r": report,
+        "title": title_of(report),
+        "chart": report.get("chart"),
+        "font_family": font_family(),
+    }
     try:
         if template is not None:
             return engines["django"].from_string(template.html).render(context)
@@ -105,7 +112,9 @@ def _jinja_env():
     env = jinja2.Environment(autoescape=False)  # noqa: S701 - docxtpl escapes XML itself (autoescape=True below)
     env.filters["num"] = lambda value, places=2: format_number(value, places)
     env.filters["factor"] = format_factor
-    env.filters["percent"] = lambda value, places=1: "—" if value is None else f"{float(value) * 100:.{places}f}%"
+    env.filters["percent"] = lambda value, places=1: (
+        "—" if value is None else f"{float(value) * 100:.{places}f}%"
+    )
     return env
 
 
@@ -116,7 +125,9 @@ def docx(report: dict, template: ReportTemplate | None = None) -> bytes:
     from kiln.reports import docx_default
 
     template = template if template is not None else active_template(ReportFormat.DOCX)
-    source = bytes(template.docx) if template is not None and template.docx else docx_default.default_template()
+    source = (
+        bytes(template.docx) if template is not None and template.docx else docx_default.default_template()
+    )
     document = DocxTemplate(io.BytesIO(source))
     context = {"r": report, "title": title_of(report), "chart_image": ""}
     scene = (report.get("chart") or {}).get("scene")

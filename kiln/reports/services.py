@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,17 +49,30 @@ def generate(enterprise: Enterprise, period: str, fmt: str, *, run=None) -> Repo
     year, month = content.parse_period(period)
     report = content.build(enterprise, year, month, run=run)
     data = render.render(report, fmt)
-    return Report(data, render.file_name(report, fmt), render.CONTENT_TYPES[fmt], report["figures_sha256"],
-                  report["run"]["id"])
+    return Report(
+        data,
+        render.file_name(report, fmt),
+        render.CONTENT_TYPES[fmt],
+        report["figures_sha256"],
+        report["run"]["id"],
+    )
 
 
 def export(enterprise: Enterprise, period: str, fmt: str, *, actor, request=None, run=None) -> Report:
     """A report handed to a user (download, CLI): generated, then the export is audited."""
     report = generate(enterprise, period, fmt, run=run)
     record(
-        EventType.DATA_EXPORTED, actor=actor, target=enterprise, request=request,
-        after={"report": period, "format": fmt, "run": report.run_id, "figures_sha256": report.figures_sha256,
-               "sha256": hashlib.sha256(report.data).hexdigest()},
+        EventType.DATA_EXPORTED,
+        actor=actor,
+        target=enterprise,
+        request=request,
+        after={
+            "report": period,
+            "format": fmt,
+            "run": report.run_id,
+            "figures_sha256": report.figures_sha256,
+            "sha256": hashlib.sha256(report.data).hexdigest(),
+        },
     )
     return report
 
@@ -77,7 +90,9 @@ def _check_docx(data: bytes) -> None:
 
 
 @transaction.atomic
-def upload_template(*, actor, fmt: str, name: str, data: bytes, note: str = "", activate: bool = True) -> ReportTemplate:
+def upload_template(
+    *, actor, fmt: str, name: str, data: bytes, note: str = "", activate: bool = True
+) -> ReportTemplate:
     """Store a new template version (HTML for PDF, DOCX for Word); optionally make it the active one."""
     if fmt not in ReportFormat.values:
         raise ReportError(BAD_FORMAT)
@@ -94,13 +109,24 @@ def upload_template(*, actor, fmt: str, name: str, data: bytes, note: str = "", 
     else:
         _check_docx(data)
         fields["docx"] = data
-    latest = ReportTemplate.objects.select_for_update().filter(format=fmt).aggregate(v=Max("version"))["v"] or 0
-    template = ReportTemplate.objects.create(
-        format=fmt, version=latest + 1, name=name.strip()[:200] or f"v{latest + 1}", note=note,
-        sha256=hashlib.sha256(data).hexdigest(), created_by=actor if getattr(actor, "pk", None) else None, **fields,
+    latest = (
+        ReportTemplate.objects.select_for_update().filter(format=fmt).aggregate(v=Max("version"))["v"] or 0
     )
-    record(EventType.DATA_CREATED, actor=actor, target=template,
-           after={"format": fmt, "version": template.version, "sha256": template.sha256})
+    template = ReportTemplate.objects.create(
+        format=fmt,
+        version=latest + 1,
+        name=name.strip()[:200] or f"v{latest + 1}",
+        note=note,
+        sha256=hashlib.sha256(data).hexdigest(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        **fields,
+    )
+    record(
+        EventType.DATA_CREATED,
+        actor=actor,
+        target=template,
+        after={"format": fmt, "version": template.version, "sha256": template.sha256},
+    )
     if activate:
         activate_template(template, actor=actor)
     return template
@@ -116,7 +142,8 @@ def activate_template(template: ReportTemplate | None, *, actor, fmt: str | None
         ReportTemplate.objects.filter(pk=template.pk).update(active=True)
         template.active = True
     record(
-        EventType.DATA_UPDATED, actor=actor,
+        EventType.DATA_UPDATED,
+        actor=actor,
         target=template or ("reports.reporttemplate", "", f"default {fmt}"),
         before={"active": before.version if before else "default"},
         after={"active": template.version if template else "default", "format": fmt},
@@ -137,11 +164,19 @@ def job_enterprises(region: Region, year: int, enterprises=None):
     run = official_run(region, year)
     if run is None:
         return Enterprise.objects.none(), None
-    codes = Aggregate.objects.filter(run=run, dimension=Aggregate.Dimension.ENTERPRISE, period=str(year)).values("key")
+    codes = Aggregate.objects.filter(
+        run=run, dimension=Aggregate.Dimension.ENTERPRISE, period=str(year)
+    ).values("key")
     qs = (enterprises if enterprises is not None else Enterprise.objects.all()).filter(
         region__path__startswith=region.path, credit_code__in=codes
     )
     return qs.order_by("credit_code"), run
+
+
+def job_parts() -> int:
+    """How many huey tasks share a job (``KILN_REPORT_JOB_PARTS``; default: the machine's CPUs, at most 8)."""
+    configured = int(getattr(settings, "KILN_REPORT_JOB_PARTS", 0) or 0)
+    return max(1, configured or min(8, os.cpu_count() or 1))
 
 
 @transaction.atomic
@@ -152,56 +187,95 @@ def start_job(*, actor, membership, region: Region, year: int, fmt: str, enterpr
     total = qs.count()
     if not total:
         raise ReportError(NOTHING_TO_REPORT)
-    job = ReportJob.objects.create(region=region, year=year, format=fmt, total=total, requested_by=actor,
-                                   membership=membership)
+    parts = min(job_parts(), total)
+    job = ReportJob.objects.create(region=region, year=year, format=fmt, total=total, parts=parts,
+                                   requested_by=actor, membership=membership)
     record(EventType.DATA_EXPORTED, actor=actor, target=job,
            after={"region": region.code, "year": year, "format": fmt, "enterprises": total, "run": run.pk})
+    language = translation.get_language() or settings.LANGUAGE_CODE
 
     def enqueue():
         from kiln.reports.tasks import run_report_job
 
-        run_report_job(job.pk)
+        for part in range(parts):
+            run_report_job(job.pk, part, language)
 
     transaction.on_commit(enqueue)
     return job
 
 
-def run_job(job_id: int, *, language: str | None = None, progress_every: int = 5) -> ReportJob:
-    """Generate every report of a job into one ZIP, updating the job's progress as it goes."""
+def _part_path(job: ReportJob, part: int) -> Path:
+    return job_dir() / f"job-{job.pk}-part{part}.zip"
+
+
+def run_job(job_id: int, part: int = 0, *, language: str | None = None, progress_every: int = 5) -> ReportJob:
+    """Generate one part of a job (every ``parts``-th enterprise) into its own ZIP; the last part joins them."""
+    from django.db.models import F
+
     from kiln.registry.queries import visible_enterprises
 
     job = ReportJob.objects.select_related("region", "membership__organisation__region").get(pk=job_id)
-    if job.status not in (ReportJob.Status.QUEUED, ReportJob.Status.FAILED):
+    if job.status == ReportJob.Status.DONE:
         return job
-    ReportJob.objects.filter(pk=job.pk).update(status=ReportJob.Status.RUNNING, started=timezone.now())
+    ReportJob.objects.filter(pk=job.pk, started__isnull=True).update(started=timezone.now())
+    ReportJob.objects.filter(pk=job.pk, status=ReportJob.Status.QUEUED).update(status=ReportJob.Status.RUNNING)
     allowed = visible_enterprises(job.membership) if job.membership is not None else None
     qs, run = job_enterprises(job.region, job.year, allowed)
-    path = job_dir() / f"job-{job.pk}.zip"
-    done = skipped = 0
+    mine = list(qs)[part :: job.parts]
+    done = skipped = pending_done = pending_skipped = 0
     problems: list[dict] = []
-    started = time.perf_counter()
+
+    def flush():
+        nonlocal pending_done, pending_skipped
+        if pending_done or pending_skipped:
+            ReportJob.objects.filter(pk=job.pk).update(done=F("done") + pending_done,
+                                                       skipped=F("skipped") + pending_skipped)
+            pending_done = pending_skipped = 0
+
     with translation.override(language or settings.LANGUAGE_CODE):
         try:
-            with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-                for index, enterprise in enumerate(qs.iterator(chunk_size=200), start=1):
+            with zipfile.ZipFile(_part_path(job, part), "w", compression=zipfile.ZIP_STORED) as archive:
+                for index, enterprise in enumerate(mine, start=1):
                     try:
                         report = generate(enterprise, str(job.year), job.format, run=run)
                         archive.writestr(report.file_name, report.data)
                         done += 1
+                        pending_done += 1
                     except ReportError as exc:
                         skipped += 1
+                        pending_skipped += 1
                         problems.append({"credit_code": enterprise.credit_code, "code": exc.code})
                     if index % progress_every == 0:
-                        ReportJob.objects.filter(pk=job.pk).update(done=done, skipped=skipped)
+                        flush()
+            flush()
         except Exception:
-            ReportJob.objects.filter(pk=job.pk).update(status=ReportJob.Status.FAILED, done=done, skipped=skipped,
-                                                       finished=timezone.now(), problems=problems[:500])
+            flush()
+            ReportJob.objects.filter(pk=job.pk).update(status=ReportJob.Status.FAILED, finished=timezone.now())
             raise
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    ReportJob.objects.filter(pk=job.pk).update(
-        status=ReportJob.Status.DONE, done=done, skipped=skipped, problems=problems[:500], finished=timezone.now(),
-        output_path=str(path.relative_to(settings.VAR_DIR)), output_sha256=digest,
-    )
-    job.refresh_from_db()
-    job.elapsed = time.perf_counter() - started
+    return _finish_part(job.pk, problems)
+
+
+@transaction.atomic
+def _finish_part(job_id: int, problems: list[dict]) -> ReportJob:
+    job = ReportJob.objects.select_for_update().get(pk=job_id)
+    job.parts_done += 1
+    job.problems = (job.problems + problems)[:500]
+    fields = ["parts_done", "problems"]
+    if job.parts_done >= job.parts and job.status != ReportJob.Status.FAILED:
+        final = job_dir() / f"job-{job.pk}.zip"
+        with zipfile.ZipFile(final, "w", compression=zipfile.ZIP_STORED) as out:
+            names = []
+            for part in range(job.parts):
+                with zipfile.ZipFile(_part_path(job, part)) as piece:
+                    for info in piece.infolist():
+                        names.append((info.filename, piece.read(info)))
+            for name, data in sorted(names):
+                out.writestr(name, data)
+        for part in range(job.parts):
+            _part_path(job, part).unlink(missing_ok=True)
+        job.status, job.finished = ReportJob.Status.DONE, timezone.now()
+        job.output_path = str(final.relative_to(settings.VAR_DIR))
+        job.output_sha256 = hashlib.sha256(final.read_bytes()).hexdigest()
+        fields += ["status", "finished", "output_path", "output_sha256"]
+    job.save(update_fields=fields)
     return job

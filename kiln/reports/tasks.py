@@ -8,6 +8,6 @@ from kiln.reports import services
 
 
 @db_task()
-def run_report_job(job_id: int) -> int:
-    """Generate every report of a ``ReportJob``; returns how many were made."""
-    return services.run_job(job_id).done
+def run_report_job(job_id: int, part: int = 0, language: str | None = None) -> int:
+    """Generate one part of a ``ReportJob`` (the last part to finish joins the ZIP); returns the job's count."""
+    return services.run_job(job_id, part, language=language).done

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +20,8 @@ from kiln.accounts.current import current_membership
 from kiln.accounts.roles import Perm, Role
 from kiln.registry.models import Organisation, Region
 from kiln.registry.queries import visible_enterprises, visible_regions
-from kiln.reports import docx_default, render as report_render, services
+from kiln.reports import docx_default, services
+from kiln.reports import render as report_render
 from kiln.reports.errors import ReportError
 from kiln.reports.models import ReportFormat, ReportJob, ReportTemplate
 
@@ -41,8 +44,10 @@ def _admin(request):
 
 def _job_maker(request):
     membership = current_membership(request)
-    if membership is None or not membership.has_perm(Perm.REVIEW) or membership.organisation.kind not in (
-        Organisation.Kind.GOVERNMENT, Organisation.Kind.OPERATOR
+    if (
+        membership is None
+        or not membership.has_perm(Perm.REVIEW)
+        or membership.organisation.kind not in (Organisation.Kind.GOVERNMENT, Organisation.Kind.OPERATOR)
     ):
         raise Http404
     return membership
@@ -55,26 +60,44 @@ def index(request):
     enterprises = visible_enterprises(membership)
     query = request.GET.get("q", "").strip()
     if membership.organisation.kind != Organisation.Kind.ENTERPRISE:
-        enterprises = enterprises.filter(name__icontains=query) | enterprises.filter(credit_code__icontains=query) \
-            if query else enterprises
+        enterprises = (
+            enterprises.filter(name__icontains=query) | enterprises.filter(credit_code__icontains=query)
+            if query
+            else enterprises
+        )
     enterprises = list(enterprises.order_by("credit_code")[:50])
     official = list(CalculationRun.objects.filter(official=True).select_related("region").order_by("-year"))
     rows = []
     for enterprise in enterprises:
         years = []
         for run in official:
-            if not enterprise.region.path.startswith(run.region.path) or any(y["year"] == run.year for y in years):
+            if not enterprise.region.path.startswith(run.region.path) or any(
+                y["year"] == run.year for y in years
+            ):
                 continue
-            months = list(Aggregate.objects.filter(run=run, dimension="enterprise", key=enterprise.credit_code,
-                                                   period__startswith=f"{run.year}-").order_by("period")
-                          .values_list("period", flat=True))
+            months = list(
+                Aggregate.objects.filter(
+                    run=run,
+                    dimension="enterprise",
+                    key=enterprise.credit_code,
+                    period__startswith=f"{run.year}-",
+                )
+                .order_by("period")
+                .values_list("period", flat=True)
+            )
             if months:
                 years.append({"year": run.year, "months": months, "run": run.pk})
         rows.append((enterprise, years))
-    return render(request, "reports/index.html", {
-        "rows": rows, "q": query, "can_jobs": _can(lambda: _job_maker(request)),
-        "can_templates": _can(lambda: _admin(request)),
-    })
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "rows": rows,
+            "q": query,
+            "can_jobs": _can(lambda: _job_maker(request)),
+            "can_templates": _can(lambda: _admin(request)),
+        },
+    )
 
 
 def _can(check) -> bool:
@@ -107,7 +130,9 @@ def download(request, credit_code: str, period: str, fmt: str):
 class TemplateUploadForm(forms.Form):
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=ReportFormat.choices)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    note = forms.CharField(label=gettext_lazy("What changed"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=gettext_lazy("What changed"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     file = forms.FileField(label=gettext_lazy("Template file (HTML for PDF, DOCX for Word)"))
     activate = forms.BooleanField(label=gettext_lazy("Use it from now on"), required=False, initial=True)
 
@@ -119,19 +144,29 @@ def templates(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            made = services.upload_template(actor=request.user, fmt=data["format"], name=data["name"],
-                                            data=data["file"].read(services.MAX_TEMPLATE_BYTES + 1), note=data["note"],
-                                            activate=data["activate"])
+            made = services.upload_template(
+                actor=request.user,
+                fmt=data["format"],
+                name=data["name"],
+                data=data["file"].read(services.MAX_TEMPLATE_BYTES + 1),
+                note=data["note"],
+                activate=data["activate"],
+            )
         except ReportError as exc:
             form.add_error("file", exc.message)
         else:
             messages.success(request, _("Template version %(v)s is stored.") % {"v": made.version})
             return redirect("reports:templates")
-    return render(request, "reports/templates.html", {
-        "membership": membership, "form": form,
-        "versions": ReportTemplate.objects.select_related("created_by").defer("docx", "html"),
-        "active": {fmt: report_render.active_template(fmt) for fmt in ReportFormat.values},
-    })
+    return render(
+        request,
+        "reports/templates.html",
+        {
+            "membership": membership,
+            "form": form,
+            "versions": ReportTemplate.objects.select_related("created_by").defer("docx", "html"),
+            "active": {fmt: report_render.active_template(fmt) for fmt in ReportFormat.values},
+        },
+    )
 
 
 @login_required
@@ -158,7 +193,9 @@ def template_source(request, pk: int):
     else:
         data, kind, ext = bytes(template.docx or b""), report_render.DOCX_TYPE, "docx"
     response = HttpResponse(data, content_type=kind)
-    response["Content-Disposition"] = content_disposition_header(True, f"report-template-v{template.version}.{ext}")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"report-template-v{template.version}.{ext}"
+    )
     return response
 
 
@@ -166,10 +203,8 @@ def template_source(request, pk: int):
 def default_source(request, fmt: str):
     _admin(request)
     if fmt == ReportFormat.PDF:
-        from django.template.loader import get_template
-
-        source = get_template(report_render.DEFAULT_HTML).template.source
-        data, kind, ext = source.encode(), "text/html; charset=utf-8", "html"
+        source = Path(__file__).resolve().parent / "templates" / report_render.DEFAULT_HTML
+        data, kind, ext = source.read_bytes(), "text/html; charset=utf-8", "html"
     elif fmt == ReportFormat.DOCX:
         data, kind, ext = docx_default.default_template(), report_render.DOCX_TYPE, "docx"
     else:
@@ -197,20 +232,30 @@ def _job_regions(membership):
 
 
 def _visible_jobs(membership):
-    return ReportJob.objects.filter(region__in=visible_regions(membership)).select_related("region", "requested_by")
+    return ReportJob.objects.filter(region__in=visible_regions(membership)).select_related(
+        "region", "requested_by"
+    )
 
 
 @login_required
 def jobs(request):
     membership = _job_maker(request)
-    form = JobForm(request.POST or None, regions=_job_regions(membership),
-                   initial={"year": timezone.localdate().year - 1})
+    form = JobForm(
+        request.POST or None,
+        regions=_job_regions(membership),
+        initial={"year": timezone.localdate().year - 1},
+    )
     if request.method == "POST" and form.is_valid():
         region = get_object_or_404(_job_regions(membership), code=form.cleaned_data["region"])
         try:
-            job = services.start_job(actor=request.user, membership=membership, region=region,
-                                     year=form.cleaned_data["year"], fmt=form.cleaned_data["format"],
-                                     enterprises=visible_enterprises(membership))
+            job = services.start_job(
+                actor=request.user,
+                membership=membership,
+                region=region,
+                year=form.cleaned_data["year"],
+                fmt=form.cleaned_data["format"],
+                enterprises=visible_enterprises(membership),
+            )
         except ReportError as exc:
             form.add_error(None, exc.message)
         else:
@@ -237,5 +282,6 @@ def job_download(request, pk: int):
         raise Http404
     response = HttpResponse(path.read_bytes(), content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(
-        True, f"reports-{item.region.code}-{item.year}-{item.format}.zip")
+        True, f"reports-{item.region.code}-{item.year}-{item.format}.zip"
+    )
     return response

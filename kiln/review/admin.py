@@ -18,14 +18,28 @@ from kiln.review.models import (
 
 @admin.register(DeadlinePolicy)
 class DeadlinePolicyAdmin(admin.ModelAdmin):
-    list_display = ("kind", "anchor", "days", "working_days", "fixed_month", "fixed_day", "roll_forward",
-                    "reminder_days", "updated")
+    list_display = (
+        "kind",
+        "anchor",
+        "days",
+        "working_days",
+        "fixed_month",
+        "fixed_day",
+        "roll_forward",
+        "reminder_days",
+        "updated",
+    )
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
-        record(EventType.DATA_UPDATED if change else EventType.DATA_CREATED, actor=request.user, target=obj,
-               request=request, after={f: form.cleaned_data.get(f) for f in form.changed_data})
+        record(
+            EventType.DATA_UPDATED if change else EventType.DATA_CREATED,
+            actor=request.user,
+            target=obj,
+            request=request,
+            after={f: form.cleaned_data.get(f) for f in form.changed_data},
+        )
 
 
 @admin.register(Holiday)
@@ -35,12 +49,22 @@ class HolidayAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        record(EventType.DATA_UPDATED if change else EventType.DATA_CREATED, actor=request.user, target=obj,
-               request=request, after={"date": obj.date, "name": obj.name, "workday": obj.workday})
+        record(
+            EventType.DATA_UPDATED if change else EventType.DATA_CREATED,
+            actor=request.user,
+            target=obj,
+            request=request,
+            after={"date": obj.date, "name": obj.name, "workday": obj.workday},
+        )
 
     def delete_model(self, request, obj):
-        record(EventType.DATA_DELETED, actor=request.user, target=obj, request=request,
-               before={"date": obj.date, "name": obj.name})
+        record(
+            EventType.DATA_DELETED,
+            actor=request.user,
+            target=obj,
+            request=request,
+            before={"date": obj.date, "name": obj.name},
+        )
         super().delete_model(request, obj)
 
 

@@ -79,8 +79,13 @@ def _membership(request):
 def _out(sub: Submission, request, membership) -> dict:
     version = sub.current_version
     return {
-        "id": sub.pk, "credit_code": sub.enterprise.credit_code or "", "enterprise": sub.enterprise.name,
-        "report_type": sub.report_type, "period": sub.period, "state": sub.state, "revision": sub.version,
+        "id": sub.pk,
+        "credit_code": sub.enterprise.credit_code or "",
+        "enterprise": sub.enterprise.name,
+        "report_type": sub.report_type,
+        "period": sub.period,
+        "state": sub.state,
+        "revision": sub.version,
         "version": version.number if version else None,
         "total_co2_t": version.figures.get("total_co2_t") if version else None,
         "deadline": deadlines.deadline_of(sub).isoformat(),
@@ -112,8 +117,14 @@ def versions(request, submission_id: int):
     membership = _membership(request)
     sub = get_object_or_404(queries.visible_submissions(membership), pk=submission_id)
     return [
-        {"number": v.number, "run": v.run_id, "figures_sha256": v.figures_sha256, "rows_sha256": v.rows_sha256,
-         "created": v.created.isoformat(), "total_co2_t": v.figures.get("total_co2_t", 0.0)}
+        {
+            "number": v.number,
+            "run": v.run_id,
+            "figures_sha256": v.figures_sha256,
+            "rows_sha256": v.rows_sha256,
+            "created": v.created.isoformat(),
+            "total_co2_t": v.figures.get("total_co2_t", 0.0),
+        }
         for v in sub.versions.order_by("number")
     ]
 
@@ -127,16 +138,25 @@ def diff(request, submission_id: int, old: int, new: int):
     return services.diff(a, b)
 
 
-@router.post("/submissions/{submission_id}/transitions", response={200: SubmissionOut, 409: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/submissions/{submission_id}/transitions", response={200: SubmissionOut, 409: ErrorOut, 422: ErrorOut}
+)
 def transition(request, submission_id: int, body: TransitionIn):
     membership = _membership(request)
     sub = get_object_or_404(queries.visible_submissions(membership), pk=submission_id)
     if body.action not in Action.values:
         return Status(422, {"code": "REV-UNKNOWN-ACTION", "message": f"unknown action {body.action!r}"})
     try:
-        sub = services.transition(sub, body.action, actor=request.user, membership=membership, request=request,
-                                  expected_version=body.version, comment=body.comment,
-                                  comments=[(c.item, c.text) for c in body.comments])
+        sub = services.transition(
+            sub,
+            body.action,
+            actor=request.user,
+            membership=membership,
+            request=request,
+            expected_version=body.version,
+            comment=body.comment,
+            comments=[(c.item, c.text) for c in body.comments],
+        )
     except ReviewError as exc:
         return Status(409, {"code": exc.code, "message": exc.message})
     sub.refresh_from_db()

@@ -38,8 +38,14 @@ OPEN_STATES = (State.DRAFT, State.RETURNED)
 
 def default_policy(kind: str) -> DeadlinePolicy:
     if kind == DeadlineKind.ANNUAL_REPORT:
-        return DeadlinePolicy(kind=kind, anchor=DeadlinePolicy.Anchor.FIXED_DAY, fixed_month=3, fixed_day=31,
-                              roll_forward=True, reminder_days=[30, 7, 1, 0])
+        return DeadlinePolicy(
+            kind=kind,
+            anchor=DeadlinePolicy.Anchor.FIXED_DAY,
+            fixed_month=3,
+            fixed_day=31,
+            roll_forward=True,
+            reminder_days=[30, 7, 1, 0],
+        )
     if kind == DeadlineKind.MONTHLY_DEPOSIT:
         days = int(getattr(settings, "KILN_DEPOSIT_DEADLINE_DAYS", 40))
         return DeadlinePolicy(kind=kind, days=days, roll_forward=False, reminder_days=[7, 3, 1, 0])
@@ -58,7 +64,9 @@ class Calendar:
     """Working days between two dates, reading the holiday table once."""
 
     def __init__(self, start: datetime.date, end: datetime.date):
-        self.special = dict(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", "workday"))
+        self.special = dict(
+            Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", "workday")
+        )
 
     def working(self, day: datetime.date) -> bool:
         if day in self.special:
@@ -101,7 +109,11 @@ def due_date(kind: str, period: str, rule: DeadlinePolicy | None = None) -> date
 
 
 def kind_of(submission: Submission) -> str:
-    return DeadlineKind.ANNUAL_REPORT if submission.report_type == ReportType.ANNUAL else DeadlineKind.MONTHLY_REPORT
+    return (
+        DeadlineKind.ANNUAL_REPORT
+        if submission.report_type == ReportType.ANNUAL
+        else DeadlineKind.MONTHLY_REPORT
+    )
 
 
 def deadline_of(submission: Submission) -> datetime.date:
@@ -127,20 +139,28 @@ class Obligation:
 def _annual_obligations(enterprises: QuerySet[Enterprise], year: int) -> list[Obligation]:
     """Enterprises with data for ``year`` whose annual report is not yet submitted."""
     due = due_date(DeadlineKind.ANNUAL_REPORT, str(year))
-    has_data = ActivityRecord.objects.filter(enterprise=OuterRef("pk"), current=True, period__startswith=f"{year}-")
-    done = Submission.objects.filter(enterprise=OuterRef("pk"), report_type=ReportType.ANNUAL, period=str(year)).exclude(
-        state__in=OPEN_STATES
+    has_data = ActivityRecord.objects.filter(
+        enterprise=OuterRef("pk"), current=True, period__startswith=f"{year}-"
     )
+    done = Submission.objects.filter(
+        enterprise=OuterRef("pk"), report_type=ReportType.ANNUAL, period=str(year)
+    ).exclude(state__in=OPEN_STATES)
     extended = {
         s.enterprise_id: s.deadline_extended_to
-        for s in Submission.objects.filter(report_type=ReportType.ANNUAL, period=str(year),
-                                           deadline_extended_to__isnull=False)
+        for s in Submission.objects.filter(
+            report_type=ReportType.ANNUAL, period=str(year), deadline_extended_to__isnull=False
+        )
     }
-    states = dict(Submission.objects.filter(report_type=ReportType.ANNUAL, period=str(year))
-                  .values_list("enterprise_id", "state"))
+    states = dict(
+        Submission.objects.filter(report_type=ReportType.ANNUAL, period=str(year)).values_list(
+            "enterprise_id", "state"
+        )
+    )
     qs = enterprises.filter(Exists(has_data)).exclude(Exists(done)).select_related("region")
-    return [Obligation(e, DeadlineKind.ANNUAL_REPORT, str(year), extended.get(e.pk) or due, states.get(e.pk, ""))
-            for e in qs]
+    return [
+        Obligation(e, DeadlineKind.ANNUAL_REPORT, str(year), extended.get(e.pk) or due, states.get(e.pk, ""))
+        for e in qs
+    ]
 
 
 def _deposit_obligations(enterprises: QuerySet[Enterprise], periods: list[str]) -> list[Obligation]:
@@ -148,21 +168,26 @@ def _deposit_obligations(enterprises: QuerySet[Enterprise], periods: list[str]) 
     out = []
     obliged = list(enterprises.filter(key_emitter=True).select_related("region"))
     deposited = set(
-        EnterpriseMonth.objects.filter(enterprise__in=[e.pk for e in obliged], period__in=periods,
-                                       first_deposit_at__isnull=False).values_list("enterprise_id", "period")
+        EnterpriseMonth.objects.filter(
+            enterprise__in=[e.pk for e in obliged], period__in=periods, first_deposit_at__isnull=False
+        ).values_list("enterprise_id", "period")
     )
     for period in periods:
         due = due_date(DeadlineKind.MONTHLY_DEPOSIT, period)
-        out += [Obligation(e, DeadlineKind.MONTHLY_DEPOSIT, period, due) for e in obliged
-                if (e.pk, period) not in deposited]
+        out += [
+            Obligation(e, DeadlineKind.MONTHLY_DEPOSIT, period, due)
+            for e in obliged
+            if (e.pk, period) not in deposited
+        ]
     return out
 
 
 def _monthly_report_obligations(enterprises: QuerySet[Enterprise]) -> list[Obligation]:
     return [
         Obligation(s.enterprise, DeadlineKind.MONTHLY_REPORT, s.period, deadline_of(s), s.state)
-        for s in Submission.objects.filter(enterprise__in=enterprises, report_type=ReportType.MONTHLY,
-                                           state__in=OPEN_STATES).select_related("enterprise__region")
+        for s in Submission.objects.filter(
+            enterprise__in=enterprises, report_type=ReportType.MONTHLY, state__in=OPEN_STATES
+        ).select_related("enterprise__region")
     ]
 
 
@@ -201,18 +226,30 @@ def send_reminders(today: datetime.date | None = None) -> int:
             title = _("Due today: %(what)s %(period)s") % {"what": labels[item.kind], "period": item.period}
         else:
             title = _("Due in %(days)d days: %(what)s %(period)s") % {
-                "days": left, "what": labels[item.kind], "period": item.period}
-        url = reverse("review:submissions") if item.kind != DeadlineKind.MONTHLY_DEPOSIT else reverse("intake:deposits")
+                "days": left,
+                "what": labels[item.kind],
+                "period": item.period,
+            }
+        url = (
+            reverse("review:submissions")
+            if item.kind != DeadlineKind.MONTHLY_DEPOSIT
+            else reverse("intake:deposits")
+        )
         sent += notifications.notify(
-            users, kind="deadline", key=f"deadline:{item.kind}:{item.period}:{item.enterprise.pk}:{left}",
-            title=title, body=_("%(enterprise)s: the deadline is %(date)s.") % {
-                "enterprise": item.enterprise.name, "date": item.deadline.isoformat()},
+            users,
+            kind="deadline",
+            key=f"deadline:{item.kind}:{item.period}:{item.enterprise.pk}:{left}",
+            title=title,
+            body=_("%(enterprise)s: the deadline is %(date)s.")
+            % {"enterprise": item.enterprise.name, "date": item.deadline.isoformat()},
             url=url,
         )
     return sent
 
 
-def overdue(enterprises: QuerySet[Enterprise], today: datetime.date | None = None, months: int = 12) -> list[Obligation]:
+def overdue(
+    enterprises: QuerySet[Enterprise], today: datetime.date | None = None, months: int = 12
+) -> list[Obligation]:
     """Obligations whose deadline has passed, oldest first (for the overdue lists per region)."""
     today = today or timezone.localdate()
     late = [o for o in obligations(enterprises, today, months) if o.deadline < today]

@@ -50,10 +50,14 @@ SUPERSEDED = "REV-DRAW-SUPERSEDED"
 MESSAGES = {
     NOT_ALLOWED_NOW: _("This action is not possible while the report is %(state)s."),
     NOT_YOUR_TURN: _("Your role may not do this at this stage of the review."),
-    STALE: _("Someone else acted on this report a moment ago. The page now shows its current state; check it and try again."),
+    STALE: _(
+        "Someone else acted on this report a moment ago. The page now shows its current state; check it and try again."
+    ),
     SELF_CHECK_MISSING: _("Run the self-check before submitting."),
     SELF_CHECK_STALE: _("The data changed since the last self-check. Run the self-check again."),
-    SELF_CHECK_ERRORS: _("The self-check found blocking errors. Fix the data, then run the self-check again."),
+    SELF_CHECK_ERRORS: _(
+        "The self-check found blocking errors. Fix the data, then run the self-check again."
+    ),
     WARNINGS_OPEN: _("Every self-check warning needs a written explanation before you submit."),
     COMMENT_REQUIRED: _("Say what must be corrected: a return needs at least one comment."),
     SAME_REVIEWER: _("The final review must be done by someone other than the preliminary reviewer."),
@@ -68,7 +72,9 @@ MESSAGES = {
     NO_RESULTS: _("There are no official results for this enterprise and period yet."),
     QUESTION_REQUIRED: _("Write the question."),
     ALREADY_ANSWERED: _("This request has already been answered."),
-    DEADLINE_PASSED: _("The deadline (%(deadline)s) has passed: an extension can only be requested before it."),
+    DEADLINE_PASSED: _(
+        "The deadline (%(deadline)s) has passed: an extension can only be requested before it."
+    ),
     EXTENSION_NOT_LATER: _("The new date must be after the current deadline (%(deadline)s)."),
     EXTENSION_DECIDED: _("This extension request has already been decided."),
     EXTENSION_PENDING: _("An extension request is already waiting for a decision."),

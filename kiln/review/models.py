@@ -41,21 +41,42 @@ class Action(models.TextChoices):
 class Submission(models.Model):
     """One enterprise's report for one period, as it moves through review."""
 
-    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="submissions",
-                                   verbose_name=_("enterprise"))
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="submissions",
+        verbose_name=_("enterprise"),
+    )
     report_type = models.CharField(_("report type"), max_length=8, choices=ReportType.choices)
     period = models.CharField(_("period"), max_length=7, help_text="YYYY or YYYY-MM")
     year = models.PositiveSmallIntegerField(_("year"))
-    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.DRAFT, db_index=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.DRAFT, db_index=True
+    )
     # Optimistic lock: every change adds one; a form carries the number it was shown.
     version = models.PositiveIntegerField(_("revision"), default=0)
-    current_version = models.ForeignKey("SubmissionVersion", null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+")
-    preliminary_reviewer = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                             verbose_name=_("preliminary reviewer"))
-    final_reviewer = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                       verbose_name=_("final reviewer"))
-    preliminary_passed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    current_version = models.ForeignKey(
+        "SubmissionVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    preliminary_reviewer = models.ForeignKey(
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("preliminary reviewer"),
+    )
+    final_reviewer = models.ForeignKey(
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("final reviewer"),
+    )
+    preliminary_passed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     deadline_extended_to = models.DateField(_("extended deadline"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
@@ -66,7 +87,9 @@ class Submission(models.Model):
     class Meta:
         ordering = ["-year", "-period", "enterprise__credit_code"]
         constraints = [
-            models.UniqueConstraint(fields=["enterprise", "report_type", "period"], name="one_submission_per_period")
+            models.UniqueConstraint(
+                fields=["enterprise", "report_type", "period"], name="one_submission_per_period"
+            )
         ]
         indexes = [models.Index(fields=["state", "year"], name="submission_state_year")]
         verbose_name = _("report submission")
@@ -85,8 +108,12 @@ class SubmissionVersion(models.Model):
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    run = models.ForeignKey("accounting.CalculationRun", on_delete=models.PROTECT, related_name="+",
-                            verbose_name=_("calculation run"))
+    run = models.ForeignKey(
+        "accounting.CalculationRun",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("calculation run"),
+    )
     figures = models.JSONField(_("figures"))
     figures_sha256 = models.CharField(_("figures SHA-256"), max_length=64)
     rows_sha256 = models.CharField(_("rows SHA-256"), max_length=64)
@@ -97,7 +124,9 @@ class SubmissionVersion(models.Model):
 
     class Meta:
         ordering = ["submission", "-number"]
-        constraints = [models.UniqueConstraint(fields=["submission", "number"], name="submission_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "number"], name="submission_version_unique")
+        ]
         verbose_name = _("submission version")
         verbose_name_plural = _("submission versions")
 
@@ -135,7 +164,9 @@ class ReviewComment(models.Model):
         FINAL = "final", _("final review")
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="comments")
-    version = models.ForeignKey(SubmissionVersion, null=True, on_delete=models.PROTECT, related_name="comments")
+    version = models.ForeignKey(
+        SubmissionVersion, null=True, on_delete=models.PROTECT, related_name="comments"
+    )
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
     item_key = models.CharField(_("data item"), max_length=200)
     item_label = models.CharField(_("data item"), max_length=300)
@@ -190,7 +221,9 @@ class Acknowledgement(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        constraints = [models.UniqueConstraint(fields=["submission", "key"], name="one_acknowledgement_per_finding")]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "key"], name="one_acknowledgement_per_finding")
+        ]
         verbose_name = _("acknowledged warning")
         verbose_name_plural = _("acknowledged warnings")
 
@@ -229,7 +262,9 @@ class ExtensionRequest(models.Model):
     previous_deadline = models.DateField(_("deadline when asked"))
     requested_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("asked"), auto_now_add=True)
-    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices, default=Decision.PENDING)
+    decision = models.CharField(
+        _("decision"), max_length=8, choices=Decision.choices, default=Decision.PENDING
+    )
     decision_note = models.TextField(_("note"), blank=True)
     decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
@@ -249,10 +284,18 @@ class ExtensionRequest(models.Model):
 class ConsultancyEngagement(models.Model):
     """A third party working for an enterprise (consulting, data services): a conflict for verifying it."""
 
-    agency = models.ForeignKey("registry.ThirdPartyAgency", on_delete=models.PROTECT, related_name="engagements",
-                               verbose_name=_("agency"))
-    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="consultancies",
-                                   verbose_name=_("enterprise"))
+    agency = models.ForeignKey(
+        "registry.ThirdPartyAgency",
+        on_delete=models.PROTECT,
+        related_name="engagements",
+        verbose_name=_("agency"),
+    )
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="consultancies",
+        verbose_name=_("enterprise"),
+    )
     starts = models.DateField(_("from"))
     ends = models.DateField(_("until"), null=True, blank=True)
     scope = models.CharField(_("scope of work"), max_length=300, blank=True)
@@ -281,10 +324,18 @@ class VerificationAssignment(models.Model):
         QUALIFIED = "qualified", _("confirmed with observations")
         NOT_CONFIRMED = "not_confirmed", _("not confirmed: material misstatement")
 
-    agency = models.ForeignKey("registry.ThirdPartyAgency", on_delete=models.PROTECT, related_name="verifications",
-                               verbose_name=_("verification body"))
-    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="verifications",
-                                   verbose_name=_("enterprise"))
+    agency = models.ForeignKey(
+        "registry.ThirdPartyAgency",
+        on_delete=models.PROTECT,
+        related_name="verifications",
+        verbose_name=_("verification body"),
+    )
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="verifications",
+        verbose_name=_("enterprise"),
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ASSIGNED)
     assigned_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
@@ -306,7 +357,9 @@ class VerificationAssignment(models.Model):
         ordering = ["-year", "-assigned_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["enterprise", "year"], condition=~Q(status="withdrawn"), name="one_live_verification_per_year"
+                fields=["enterprise", "year"],
+                condition=~Q(status="withdrawn"),
+                name="one_live_verification_per_year",
             )
         ]
         verbose_name = _("verification assignment")
@@ -354,12 +407,16 @@ class DeadlinePolicy(models.Model):
         FIXED_DAY = "fixed_day", _("fixed day of the following year")
 
     kind = models.CharField(_("report type"), max_length=16, choices=DeadlineKind.choices, unique=True)
-    anchor = models.CharField(_("deadline rule"), max_length=12, choices=Anchor.choices, default=Anchor.AFTER_PERIOD)
+    anchor = models.CharField(
+        _("deadline rule"), max_length=12, choices=Anchor.choices, default=Anchor.AFTER_PERIOD
+    )
     days = models.PositiveIntegerField(_("days"), default=40)
     working_days = models.BooleanField(_("count working days only"), default=False)
     fixed_month = models.PositiveSmallIntegerField(_("month (fixed day)"), null=True, blank=True)
     fixed_day = models.PositiveSmallIntegerField(_("day (fixed day)"), null=True, blank=True)
-    roll_forward = models.BooleanField(_("move a deadline on a non-working day to the next working day"), default=True)
+    roll_forward = models.BooleanField(
+        _("move a deadline on a non-working day to the next working day"), default=True
+    )
     reminder_days = models.JSONField(_("remind this many days before"), default=list, blank=True)
     updated_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     updated = models.DateTimeField(_("updated"), auto_now=True)
@@ -399,7 +456,7 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     key = models.CharField(max_length=200)  # one notification per user and key (reminders run daily)
     created = models.DateTimeField(_("created"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed = models.BooleanField(_("e-mailed"), default=False)
 
     class Meta:
@@ -423,7 +480,9 @@ class SamplingDraw(models.Model):
         COUNTY = "county", _("county/district")
         INDUSTRY = "industry", _("industry (GB/T 4754 division)")
 
-    region = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    region = models.ForeignKey(
+        "registry.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     size = models.PositiveIntegerField(_("sample size"))
     stratify_by = models.CharField(_("strata"), max_length=10, choices=Strata.choices)
@@ -433,8 +492,14 @@ class SamplingDraw(models.Model):
     frame = models.JSONField(_("population"), default=list)
     population_sha256 = models.CharField(_("population SHA-256"), max_length=64)
     allocation = models.JSONField(_("allocation per stratum"), default=dict)
-    supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="superseded_by", verbose_name=_("replaces"))
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        verbose_name=_("replaces"),
+    )
     reason = models.TextField(_("reason"), blank=True)
     drawn_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
     drawn_at = models.DateTimeField(_("drawn"), auto_now_add=True)
@@ -460,7 +525,9 @@ class SampledEnterprise(models.Model):
     stratum = models.CharField(_("stratum"), max_length=20)
     weight = models.FloatField(_("risk weight"))
     rank = models.PositiveIntegerField(_("order drawn"))
-    result = models.CharField(_("on-site result"), max_length=14, choices=Result.choices, default=Result.PENDING)
+    result = models.CharField(
+        _("on-site result"), max_length=14, choices=Result.choices, default=Result.PENDING
+    )
     result_note = models.TextField(_("what was found"), blank=True)
     inspected_on = models.DateField(_("inspected on"), null=True, blank=True)
     recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -23,9 +23,15 @@ log = logging.getLogger(__name__)
 
 
 def users_with(perm: str, memberships: QuerySet[Membership]) -> list[User]:
-    roles = [role for role in {m for m in memberships.values_list("role", flat=True)} if perm in permissions_of(role)]
+    roles = [
+        role
+        for role in {m for m in memberships.values_list("role", flat=True)}
+        if perm in permissions_of(role)
+    ]
     return list(
-        User.objects.filter(memberships__in=memberships.filter(role__in=roles, active=True), is_active=True).distinct()
+        User.objects.filter(
+            memberships__in=memberships.filter(role__in=roles, active=True), is_active=True
+        ).distinct()
     )
 
 
@@ -41,8 +47,16 @@ def notify(users, *, kind: str, key: str, title: str, body: str = "", url: str =
             continue
         try:
             with transaction.atomic():
-                created.append(Notification.objects.create(user=user, kind=kind, key=key[:200], title=str(title)[:300],
-                                                           body=str(body), url=url[:300]))
+                created.append(
+                    Notification.objects.create(
+                        user=user,
+                        kind=kind,
+                        key=key[:200],
+                        title=str(title)[:300],
+                        body=str(body),
+                        url=url[:300],
+                    )
+                )
         except IntegrityError:  # a concurrent run created it first
             continue
     ids = [n.pk for n in created if n.user.email]

@@ -38,15 +38,22 @@ def assigned_enterprise_ids(membership: Membership, today=None) -> QuerySet:
 
 
 def visible_submissions(membership: Membership | None) -> QuerySet[Submission]:
-    qs = Submission.objects.select_related("enterprise__region", "enterprise__industry", "current_version",
-                                           "preliminary_reviewer", "final_reviewer")
+    qs = Submission.objects.select_related(
+        "enterprise__region",
+        "enterprise__industry",
+        "current_version",
+        "preliminary_reviewer",
+        "final_reviewer",
+    )
     if membership is None or not membership.active:
         return qs.none()
     if membership.organisation.kind == Organisation.Kind.THIRD_PARTY:
         if membership.role != Role.VERIFIER:
             return qs.none()
         live = VerificationAssignment.objects.filter(
-            agency_id=membership.organisation_id, enterprise=OuterRef("enterprise"), year=OuterRef("year"),
+            agency_id=membership.organisation_id,
+            enterprise=OuterRef("enterprise"),
+            year=OuterRef("year"),
             access_until__gte=timezone.localdate(),
         ).exclude(status=VerificationAssignment.Status.WITHDRAWN)
         return qs.filter(Exists(live))
@@ -56,30 +63,47 @@ def visible_submissions(membership: Membership | None) -> QuerySet[Submission]:
 
 
 def is_reviewer(membership: Membership | None) -> bool:
-    return membership is not None and membership.active and membership.has_perm(Perm.REVIEW) and (
-        membership.organisation.kind == Organisation.Kind.GOVERNMENT or membership.role in PLATFORM_WIDE_ROLES
+    return (
+        membership is not None
+        and membership.active
+        and membership.has_perm(Perm.REVIEW)
+        and (
+            membership.organisation.kind == Organisation.Kind.GOVERNMENT
+            or membership.role in PLATFORM_WIDE_ROLES
+        )
     )
 
 
 def is_verifier(membership: Membership | None) -> bool:
-    return membership is not None and membership.active and membership.has_perm(Perm.VERIFY) and (
-        membership.organisation.kind == Organisation.Kind.THIRD_PARTY
+    return (
+        membership is not None
+        and membership.active
+        and membership.has_perm(Perm.VERIFY)
+        and (membership.organisation.kind == Organisation.Kind.THIRD_PARTY)
     )
 
 
-def queue(membership: Membership, *, state: str = "", year: str = "", region: str = "", industry: str = "",
-          report_type: str = "", mine: bool = False, q: str = "") -> QuerySet[Submission]:
+def queue(
+    membership: Membership,
+    *,
+    state: str = "",
+    year: str = "",
+    region: str = "",
+    industry: str = "",
+    report_type: str = "",
+    mine: bool = False,
+    q: str = "",
+) -> QuerySet[Submission]:
     """The reviewer queue: submitted and in-review reports first, filtered."""
     qs = visible_submissions(membership)
-    if state:
-        qs = qs.filter(state=state)
-    else:
-        qs = qs.exclude(state=State.DRAFT)
+    qs = qs.filter(state=state) if state else qs.exclude(state=State.DRAFT)
     if year.isdigit():
         qs = qs.filter(year=int(year))
     if region:
-        qs = qs.filter(Q(enterprise__region__path__contains=f"/{region}/")
-                       | Q(enterprise__region__path__startswith=f"{region}/"))
+        qs = qs.filter(
+            Q(enterprise__region__path__contains=f"/{region}/")
+            | Q(enterprise__region__path__startswith=f"{region}/")
+        )
     if industry:
         qs = qs.filter(enterprise__industry__code__startswith=industry)
     if report_type in ReportType.values:
@@ -98,16 +122,31 @@ def reviewers_for(submission: Submission, stage: str, *, ignore_assignment: bool
     levels = workflow.PRELIMINARY_LEVELS if stage == "preliminary" else workflow.FINAL_LEVELS
     roles = [r for r in Role if Perm.REVIEW in permissions_of(r)]
     memberships = Membership.objects.filter(
-        active=True, role__in=roles, organisation__kind=Organisation.Kind.GOVERNMENT,
-        organisation__region__code__in=codes, organisation__region__level__in=list(levels),
+        active=True,
+        role__in=roles,
+        organisation__kind=Organisation.Kind.GOVERNMENT,
+        organisation__region__code__in=codes,
+        organisation__region__level__in=list(levels),
     )
-    users = list(User.objects.filter(memberships__in=memberships, is_active=True).distinct().order_by("username"))
+    users = list(
+        User.objects.filter(memberships__in=memberships, is_active=True).distinct().order_by("username")
+    )
     if stage == "preliminary":
-        verifiers = VerificationAssignment.objects.filter(
-            enterprise=enterprise, year=submission.year, access_until__gte=timezone.localdate()
-        ).exclude(status=VerificationAssignment.Status.WITHDRAWN).values("agency_id")
-        users += list(User.objects.filter(memberships__organisation_id__in=verifiers, memberships__role=Role.VERIFIER,
-                                          memberships__active=True, is_active=True).distinct())
+        verifiers = (
+            VerificationAssignment.objects.filter(
+                enterprise=enterprise, year=submission.year, access_until__gte=timezone.localdate()
+            )
+            .exclude(status=VerificationAssignment.Status.WITHDRAWN)
+            .values("agency_id")
+        )
+        users += list(
+            User.objects.filter(
+                memberships__organisation_id__in=verifiers,
+                memberships__role=Role.VERIFIER,
+                memberships__active=True,
+                is_active=True,
+            ).distinct()
+        )
     if not ignore_assignment:
         assignee = submission.preliminary_reviewer if stage == "preliminary" else submission.final_reviewer
         if assignee is not None:
@@ -121,8 +160,9 @@ def assignments_for(membership: Membership | None) -> QuerySet[VerificationAssig
     if membership is None or not membership.active:
         return qs.none()
     if is_verifier(membership):
-        return qs.filter(agency_id=membership.organisation_id, access_until__gte=timezone.localdate()).exclude(
-            status=VerificationAssignment.Status.WITHDRAWN)
+        return qs.filter(
+            agency_id=membership.organisation_id, access_until__gte=timezone.localdate()
+        ).exclude(status=VerificationAssignment.Status.WITHDRAWN)
     if is_reviewer(membership):
         return qs.filter(enterprise__in=visible_enterprises(membership))
     return qs.none()
@@ -131,7 +171,11 @@ def assignments_for(membership: Membership | None) -> QuerySet[VerificationAssig
 def city_regions(membership: Membership) -> QuerySet[Region]:
     from kiln.registry.queries import visible_regions
 
-    return visible_regions(membership).filter(level__in=[Region.Level.CITY, Region.Level.COUNTY]).order_by("code")
+    return (
+        visible_regions(membership)
+        .filter(level__in=[Region.Level.CITY, Region.Level.COUNTY])
+        .order_by("code")
+    )
 
 
 def report_quality(enterprise, year: int, month: str | None) -> dict:
@@ -144,20 +188,26 @@ def report_quality(enterprise, year: int, month: str | None) -> dict:
         check = sub.self_checks.order_by("-run_at", "-id").first()
         if check is not None:
             out["self_check"] = {
-                "errors": check.errors, "warnings": check.warnings,
+                "errors": check.errors,
+                "warnings": check.warnings,
                 "summary": f"{timezone.localtime(check.run_at):%Y-%m-%d %H:%M} · E{check.errors} / W{check.warnings}",
             }
         out["acknowledged"] = [
-            {"code": a.code, "message": a.message, "explanation": a.explanation} for a in sub.acknowledgements.all()
+            {"code": a.code, "message": a.message, "explanation": a.explanation}
+            for a in sub.acknowledgements.all()
         ]
         out["review_state"] = sub.get_state_display()
     if not month:
         assignment = (
             VerificationAssignment.objects.filter(enterprise=enterprise, year=year)
-            .exclude(status=VerificationAssignment.Status.WITHDRAWN).select_related("agency").first()
+            .exclude(status=VerificationAssignment.Status.WITHDRAWN)
+            .select_related("agency")
+            .first()
         )
         if assignment is not None:
             out["verification"] = f"{assignment.agency.name}: " + (
-                assignment.get_conclusion_display() if assignment.conclusion else assignment.get_status_display()
+                assignment.get_conclusion_display()
+                if assignment.conclusion
+                else assignment.get_status_display()
             )
     return out

@@ -66,20 +66,28 @@ def _screening_risk(enterprise_ids: list[int], year: int) -> dict[int, tuple[int
         return {}
     counts = dict(
         Finding.objects.filter(enterprise_id__in=enterprise_ids, period__startswith=str(year))
-        .exclude(status=Finding.Status.DISMISSED).values_list("enterprise_id").annotate(n=Count("id"))
+        .exclude(status=Finding.Status.DISMISSED)
+        .values_list("enterprise_id")
+        .annotate(n=Count("id"))
     )
     scores = dict(
         AnomalyScore.objects.filter(enterprise_id__in=enterprise_ids, period__startswith=str(year))
-        .values_list("enterprise_id").annotate(top=Max("score"))
+        .values_list("enterprise_id")
+        .annotate(top=Max("score"))
     )
     return {i: (counts.get(i, 0), min(max(scores.get(i) or 0.0, 0.0), 10.0) / 10.0) for i in enterprise_ids}
 
 
 def population(region: Region, year: int, membership) -> list[Enterprise]:
-    has_data = ActivityRecord.objects.filter(enterprise=OuterRef("pk"), current=True, period__startswith=f"{year}-")
+    has_data = ActivityRecord.objects.filter(
+        enterprise=OuterRef("pk"), current=True, period__startswith=f"{year}-"
+    )
     return list(
-        visible_enterprises(membership).filter(region__path__startswith=region.path).filter(Exists(has_data))
-        .select_related("region", "industry").order_by("credit_code")
+        visible_enterprises(membership)
+        .filter(region__path__startswith=region.path)
+        .filter(Exists(has_data))
+        .select_related("region", "industry")
+        .order_by("credit_code")
     )
 
 
@@ -87,26 +95,34 @@ def risk_frame(enterprises: list[Enterprise], year: int, stratify_by: str, weigh
     """``[[enterprise_id, credit_code, stratum, weight], ...]`` in population order."""
     ids = [e.pk for e in enterprises]
     findings: dict[int, int] = {}
-    for check in SelfCheck.objects.filter(submission__enterprise_id__in=ids, submission__year=year).order_by(
-        "submission__enterprise_id", "-run_at"
-    ).values("submission__enterprise_id", "errors", "warnings"):
+    for check in (
+        SelfCheck.objects.filter(submission__enterprise_id__in=ids, submission__year=year)
+        .order_by("submission__enterprise_id", "-run_at")
+        .values("submission__enterprise_id", "errors", "warnings")
+    ):
         findings.setdefault(check["submission__enterprise_id"], check["errors"] + check["warnings"])
     returns = dict(
         Transition.objects.filter(submission__enterprise_id__in=ids, action="return")
-        .values_list("submission__enterprise_id").annotate(n=Count("id"))
+        .values_list("submission__enterprise_id")
+        .annotate(n=Count("id"))
     )
     issues = dict(
         SampledEnterprise.objects.filter(enterprise_id__in=ids, result=SampledEnterprise.Result.ISSUES)
-        .values_list("enterprise_id").annotate(n=Count("id"))
+        .values_list("enterprise_id")
+        .annotate(n=Count("id"))
     )
     screening = _screening_risk(ids, year)
     size = weights.get("size", DEFAULT_WEIGHTS["size"])
     frame = []
     for e in enterprises:
         extra_findings, anomaly = screening.get(e.pk, (0, 0.0))
-        score = 1.0 + weights["findings"] * (findings.get(e.pk, 0) + extra_findings) \
-            + weights["returns"] * returns.get(e.pk, 0) + weights["issues"] * issues.get(e.pk, 0) \
+        score = (
+            1.0
+            + weights["findings"] * (findings.get(e.pk, 0) + extra_findings)
+            + weights["returns"] * returns.get(e.pk, 0)
+            + weights["issues"] * issues.get(e.pk, 0)
             + weights["anomaly"] * anomaly
+        )
         stratum = e.region.code if stratify_by == SamplingDraw.Strata.COUNTY else e.industry.code[:3]
         frame.append([e.pk, e.credit_code, stratum, round(float(size.get(e.size, 1.0)) * score, 6)])
     return frame
@@ -138,7 +154,9 @@ def select(frame: list[list], seed: int, allocation: dict[str, int]) -> list[tup
     for stratum in sorted(allocation):
         members = [i for i, row in enumerate(frame) if row[2] == stratum]
         members.sort(key=lambda i: -keys[i])
-        chosen += [(frame[i][0], stratum, frame[i][3], float(keys[i])) for i in members[: allocation[stratum]]]
+        chosen += [
+            (frame[i][0], stratum, frame[i][3], float(keys[i])) for i in members[: allocation[stratum]]
+        ]
     return chosen
 
 
@@ -146,9 +164,20 @@ def frame_sha256(frame: list[list]) -> str:
     return hashlib.sha256(json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
 
 
-def draw(region: Region, year: int, size: int, stratify_by: str, *, actor, membership, request=None,
-         seed: int | None = None, weights: dict | None = None, supersedes: SamplingDraw | None = None,
-         reason: str = "") -> SamplingDraw:
+def draw(
+    region: Region,
+    year: int,
+    size: int,
+    stratify_by: str,
+    *,
+    actor,
+    membership,
+    request=None,
+    seed: int | None = None,
+    weights: dict | None = None,
+    supersedes: SamplingDraw | None = None,
+    reason: str = "",
+) -> SamplingDraw:
     """Draw a sample; to draw again for the same region and year, pass the draw it ``supersedes`` and a reason."""
     try:
         with transaction.atomic():
@@ -174,23 +203,52 @@ def draw(region: Region, year: int, size: int, stratify_by: str, *, actor, membe
                 counts[row[2]] = counts.get(row[2], 0) + 1
             allocation = allocate(counts, size)
             result = SamplingDraw.objects.create(
-                region=region, year=year, size=size, stratify_by=stratify_by, seed=seed, weights=weights, frame=frame,
-                population_sha256=frame_sha256(frame), allocation=allocation, supersedes=supersedes,
-                reason=reason.strip()[:4000], drawn_by=actor,
+                region=region,
+                year=year,
+                size=size,
+                stratify_by=stratify_by,
+                seed=seed,
+                weights=weights,
+                frame=frame,
+                population_sha256=frame_sha256(frame),
+                allocation=allocation,
+                supersedes=supersedes,
+                reason=reason.strip()[:4000],
+                drawn_by=actor,
             )
             SampledEnterprise.objects.bulk_create(
                 SampledEnterprise(draw=result, enterprise_id=eid, stratum=stratum, weight=weight, rank=rank)
                 for rank, (eid, stratum, weight, _key) in enumerate(select(frame, seed, allocation), start=1)
             )
-            record(EventType.DATA_CREATED, actor=actor, target=result, request=request,
-                   after={"region": region.code, "year": year, "size": size, "strata": stratify_by, "seed": seed,
-                          "population": len(frame), "population_sha256": result.population_sha256,
-                          "supersedes": supersedes.pk if supersedes else None, "reason": result.reason,
-                          "drawn": list(result.sampled.values_list("enterprise__credit_code", flat=True))})
+            record(
+                EventType.DATA_CREATED,
+                actor=actor,
+                target=result,
+                request=request,
+                after={
+                    "region": region.code,
+                    "year": year,
+                    "size": size,
+                    "strata": stratify_by,
+                    "seed": seed,
+                    "population": len(frame),
+                    "population_sha256": result.population_sha256,
+                    "supersedes": supersedes.pk if supersedes else None,
+                    "reason": result.reason,
+                    "drawn": list(result.sampled.values_list("enterprise__credit_code", flat=True)),
+                },
+            )
             return result
     except ReviewError as exc:
-        audit_refusal(exc, actor=actor, target=supersedes or ("registry.region", region.pk, region.code),
-                      action="sampling_draw", request=request, year=year, size=size)
+        audit_refusal(
+            exc,
+            actor=actor,
+            target=supersedes or ("registry.region", region.pk, region.code),
+            action="sampling_draw",
+            request=request,
+            year=year,
+            size=size,
+        )
         raise
 
 
@@ -210,11 +268,15 @@ def verify(draw_: SamplingDraw) -> bool:
 
 
 @refusals_audited("sampling_result")
-def record_result(sampled: SampledEnterprise, result: str, note: str, inspected_on, *, actor=None, request=None,
-                  membership) -> SampledEnterprise:
+def record_result(
+    sampled: SampledEnterprise, result: str, note: str, inspected_on, *, actor=None, request=None, membership
+) -> SampledEnterprise:
     with transaction.atomic():
-        current = SampledEnterprise.objects.select_for_update().select_related("draw__region", "enterprise__region").get(
-            pk=sampled.pk)
+        current = (
+            SampledEnterprise.objects.select_for_update()
+            .select_related("draw__region", "enterprise__region")
+            .get(pk=sampled.pk)
+        )
         if workflow.reviewer_level(membership, current.enterprise) is None:
             raise ReviewError(errors.NOT_YOUR_TURN)
         if result not in SampledEnterprise.Result.values or result == SampledEnterprise.Result.PENDING:
@@ -223,8 +285,15 @@ def record_result(sampled: SampledEnterprise, result: str, note: str, inspected_
         current.result, current.result_note, current.inspected_on = result, (note or "")[:8000], inspected_on
         current.recorded_by, current.recorded_at = actor, timezone.now()
         current.save(update_fields=["result", "result_note", "inspected_on", "recorded_by", "recorded_at"])
-        record(EventType.DATA_UPDATED, actor=actor, target=current, organisation=current.enterprise, request=request,
-               before=before, after={"result": result, "note": current.result_note, "inspected_on": inspected_on})
+        record(
+            EventType.DATA_UPDATED,
+            actor=actor,
+            target=current,
+            organisation=current.enterprise,
+            request=request,
+            before=before,
+            after={"result": result, "note": current.result_note, "inspected_on": inspected_on},
+        )
     return current
 
 
@@ -236,7 +305,10 @@ def visible_draws(membership):
 def _visible_region_ids(membership):
     from kiln.registry.queries import visible_regions
 
-    return visible_regions(membership).values("pk") if membership is not None and (
-        membership.organisation.kind == "government" or workflow.is_platform_reviewer(membership)
-    ) and membership.has_perm("review") else Region.objects.none().values("pk")
-
+    return (
+        visible_regions(membership).values("pk")
+        if membership is not None
+        and (membership.organisation.kind == "government" or workflow.is_platform_reviewer(membership))
+        and membership.has_perm("review")
+        else Region.objects.none().values("pk")
+    )

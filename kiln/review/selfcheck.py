@@ -54,8 +54,16 @@ def both(text) -> dict[str, str]:
     return out
 
 
-def finding(code: str, severity: str, message, *, period: str = "", item: str = "", facility: str = "",
-            source: str = "kiln") -> dict:
+def finding(
+    code: str,
+    severity: str,
+    message,
+    *,
+    period: str = "",
+    item: str = "",
+    facility: str = "",
+    source: str = "kiln",
+) -> dict:
     """``message``: a callable (translated at check time into both languages) or a {language: text} dict."""
     texts = message if isinstance(message, dict) else both(message)
     return {
@@ -76,7 +84,9 @@ def activity(enterprise, periods: list[str]) -> pl.DataFrame:
     rows = (
         ActivityRecord.objects.filter(enterprise=enterprise, current=True, period__in=periods)
         .order_by("period", "item", "facility")
-        .values_list("enterprise__credit_code", "period", "item", "quantity", "unit", "source", "facility", "note")
+        .values_list(
+            "enterprise__credit_code", "period", "item", "quantity", "unit", "source", "facility", "note"
+        )
     )
     schema = {c: pl.String for c in ACTIVITY_COLUMNS} | {"quantity": pl.Float64}
     return pl.DataFrame(list(rows), schema=schema, orient="row")
@@ -84,7 +94,9 @@ def activity(enterprise, periods: list[str]) -> pl.DataFrame:
 
 def data_sha256(enterprise, periods: list[str]) -> str:
     """Fingerprint of what the self-check looked at: current row versions and deposited evidence."""
-    records = ActivityRecord.objects.filter(enterprise=enterprise, current=True, period__in=periods).order_by("pk")
+    records = ActivityRecord.objects.filter(enterprise=enterprise, current=True, period__in=periods).order_by(
+        "pk"
+    )
     evidence = EvidenceFile.objects.filter(enterprise=enterprise, period__in=periods).order_by("pk")
     digest = hashlib.sha256()
     for pk, version in records.values_list("pk", "version"):
@@ -101,17 +113,29 @@ def _compare_with_run(run, enterprise, current: pl.DataFrame, periods: list[str]
         return [finding("REV-SC-NO-RUN", ERROR, lambda: _("The official calculation has no factor set."))]
     quantity_rows = current.filter(~pl.col("item").str.contains(".", literal=True))
     try:
-        fresh = compute(current, factor_services.frame_of(factor_set), grid_series=run.grid_series) \
-            if quantity_rows.height else None
+        fresh = (
+            compute(current, factor_services.frame_of(factor_set), grid_series=run.grid_series)
+            if quantity_rows.height
+            else None
+        )
     except EngineError as exc:
         out = []
         for error in exc.errors.head(20).iter_rows(named=True):
-            params = {"code": error.get("code", ""), "detail": error.get("detail") or error.get("message") or ""}
-            out.append(finding(
-                "REV-SC-ENGINE", ERROR,
-                lambda params=params: _("The accounting engine refuses this data: %(code)s %(detail)s") % params,
-                period=str(error.get("period") or ""), item=str(error.get("item") or ""),
-            ))
+            params = {
+                "code": error.get("code", ""),
+                "detail": error.get("detail") or error.get("message") or "",
+            }
+            out.append(
+                finding(
+                    "REV-SC-ENGINE",
+                    ERROR,
+                    lambda params=params: (
+                        _("The accounting engine refuses this data: %(code)s %(detail)s") % params
+                    ),
+                    period=str(error.get("period") or ""),
+                    item=str(error.get("item") or ""),
+                )
+            )
         return out
     stored = (
         rows_of(run)
@@ -122,44 +146,78 @@ def _compare_with_run(run, enterprise, current: pl.DataFrame, periods: list[str]
 
     def tidy(frame: pl.DataFrame | None) -> pl.DataFrame:
         if frame is None or frame.is_empty():
-            return pl.DataFrame(schema={"period": pl.String, "item": pl.String, "formula": pl.String, "co2_t": pl.Float64})
+            return pl.DataFrame(
+                schema={"period": pl.String, "item": pl.String, "formula": pl.String, "co2_t": pl.Float64}
+            )
         return (
             frame.select(pl.col("period", "item", "formula").cast(pl.String), pl.col("co2_t").round(6))
-            .group_by("period", "item", "formula").agg(pl.col("co2_t").sum().round(4))
+            .group_by("period", "item", "formula")
+            .agg(pl.col("co2_t").sum().round(4))
             .sort("period", "item", "formula")
         )
 
     if tidy(fresh).equals(tidy(stored)):
         return []
-    return [finding(
-        "REV-SC-RUN-STALE", ERROR,
-        lambda: _("The official calculation (run #%(run)s) does not include your latest data. The city reviewer "
-                  "recalculates; then run the self-check again.") % {"run": run.pk},
-    )]
+    return [
+        finding(
+            "REV-SC-RUN-STALE",
+            ERROR,
+            lambda: (
+                _(
+                    "The official calculation (run #%(run)s) does not include your latest data. The city reviewer "
+                    "recalculates; then run the self-check again."
+                )
+                % {"run": run.pk}
+            ),
+        )
+    ]
 
 
 def _months(current: pl.DataFrame, periods: list[str]) -> list[dict]:
-    reported = set(current.filter(~pl.col("item").str.contains(".", literal=True)).get_column("period").to_list())
+    reported = set(
+        current.filter(~pl.col("item").str.contains(".", literal=True)).get_column("period").to_list()
+    )
     return [
-        finding("REV-SC-MONTH", ERROR, lambda p=p: _("Nothing is reported for %(period)s.") % {"period": p}, period=p)
-        for p in periods if p not in reported
+        finding(
+            "REV-SC-MONTH",
+            ERROR,
+            lambda p=p: _("Nothing is reported for %(period)s.") % {"period": p},
+            period=p,
+        )
+        for p in periods
+        if p not in reported
     ]
 
 
 def _evidence(enterprise, periods: list[str], today: datetime.date) -> list[dict]:
-    have = set(EvidenceFile.objects.filter(enterprise=enterprise, period__in=periods).values_list("period", flat=True))
+    have = set(
+        EvidenceFile.objects.filter(enterprise=enterprise, period__in=periods).values_list(
+            "period", flat=True
+        )
+    )
     missing = [p for p in periods if p not in have and deadlines.month_end(p) < today]
     if not missing:
         return []
     if enterprise.key_emitter:
         return [
-            finding("REV-SC-EVIDENCE", ERROR,
-                    lambda p=p: _("No evidence is deposited for %(period)s (key emitters deposit every month).")
-                    % {"period": p}, period=p)
+            finding(
+                "REV-SC-EVIDENCE",
+                ERROR,
+                lambda p=p: (
+                    _("No evidence is deposited for %(period)s (key emitters deposit every month).")
+                    % {"period": p}
+                ),
+                period=p,
+            )
             for p in missing
         ]
-    return [finding("REV-SC-EVIDENCE", WARNING,
-                    lambda: _("No evidence is deposited for %(months)s.") % {"months": ", ".join(missing)})]
+    return [
+        finding(
+            "REV-SC-EVIDENCE",
+            WARNING,
+            lambda: _("No evidence is deposited for %(months)s.") % {"months": ", ".join(missing)},
+        )
+    ]
 
 
 def _screening_rules() -> tuple[list, dict]:
@@ -187,7 +245,6 @@ def _metered(enterprise, first: str, last: str) -> pl.DataFrame | None:
         return None
     try:
         from kiln.grid.services import monthly_frame
-
         from kiln.registry.models import Enterprise
 
         frame = monthly_frame(Enterprise.objects.filter(pk=enterprise.pk), first, last)
@@ -202,10 +259,19 @@ def _message(row: dict, rule_version, summaries: dict) -> dict[str, str]:
 
         from kiln.screening import display
 
-        shaped = SimpleNamespace(rule_version=rule_version, rule_id=row["rule_id"], item=row["item"] or "",
-                                 period=row["period"] or "", facility=row["facility"] or "", value=row["value"],
-                                 low=row["low"], high=row["high"], reference=row["reference"], score=row["score"],
-                                 detail=row["detail"] or "")
+        shaped = SimpleNamespace(
+            rule_version=rule_version,
+            rule_id=row["rule_id"],
+            item=row["item"] or "",
+            period=row["period"] or "",
+            facility=row["facility"] or "",
+            value=row["value"],
+            low=row["low"],
+            high=row["high"],
+            reference=row["reference"],
+            score=row["score"],
+            detail=row["detail"] or "",
+        )
         return {"zh-hans": display.message(shaped, zh=True), "en": display.message(shaped, zh=False)}
     text = summaries.get(row["check"], row["check"])
     if row["value"] is not None:
@@ -216,7 +282,9 @@ def _message(row: dict, rule_version, summaries: dict) -> dict[str, str]:
     return {"zh-hans": text, "en": text}
 
 
-def _screening(enterprise, year: int, periods: list[str], run, today: datetime.date) -> tuple[list[dict], list]:
+def _screening(
+    enterprise, year: int, periods: list[str], run, today: datetime.date
+) -> tuple[list[dict], list]:
     """Screening rules over the enterprise's own data (12 months of history before the period as context)."""
     rules, versions = _screening_rules()
     if not rules:
@@ -231,41 +299,71 @@ def _screening(enterprise, year: int, periods: list[str], run, today: datetime.d
     if frame.is_empty():
         return [], []
     code = enterprise.credit_code or ""
-    enterprises = pl.DataFrame({
-        "credit_code": [code],
-        "industry_code": [enterprise.industry.code],
-        "region_code": [enterprise.region.code],
-        "sector": [enterprise.industry.ets_sector or ""],
-        "obliged": [bool(enterprise.key_emitter)],
-    })
-    own = list(EvidenceFile.objects.filter(enterprise=enterprise, period__in=context_periods)
-               .values_list("enterprise__credit_code", "period", "sha256", "kind"))
-    shared = list(
-        EvidenceFile.objects.filter(sha256__in=[e[2] for e in own]).exclude(enterprise=enterprise)
-        .values_list("enterprise__credit_code", "period", "sha256", "kind")
-    ) if own else []
+    enterprises = pl.DataFrame(
+        {
+            "credit_code": [code],
+            "industry_code": [enterprise.industry.code],
+            "region_code": [enterprise.region.code],
+            "sector": [enterprise.industry.ets_sector or ""],
+            "obliged": [bool(enterprise.key_emitter)],
+        }
+    )
+    own = list(
+        EvidenceFile.objects.filter(enterprise=enterprise, period__in=context_periods).values_list(
+            "enterprise__credit_code", "period", "sha256", "kind"
+        )
+    )
+    shared = (
+        list(
+            EvidenceFile.objects.filter(sha256__in=[e[2] for e in own])
+            .exclude(enterprise=enterprise)
+            .values_list("enterprise__credit_code", "period", "sha256", "kind")
+        )
+        if own
+        else []
+    )
     evidence = pl.DataFrame(own + shared, schema=["credit_code", "period", "sha256", "kind"], orient="row")
     emissions = None
     if run is not None:
         from kiln.accounting.models import Aggregate
 
-        monthly = list(Aggregate.objects.filter(run=run, dimension="enterprise", key=code, period__startswith=f"{year}-")
-                       .values_list("key", "period", "co2_total_t"))
-        emissions = pl.DataFrame(monthly, schema=["credit_code", "period", "co2_t"], orient="row") if monthly else None
+        monthly = list(
+            Aggregate.objects.filter(
+                run=run, dimension="enterprise", key=code, period__startswith=f"{year}-"
+            ).values_list("key", "period", "co2_total_t")
+        )
+        emissions = (
+            pl.DataFrame(monthly, schema=["credit_code", "period", "co2_t"], orient="row")
+            if monthly
+            else None
+        )
     try:
-        result = engine.screen(frame, rules, enterprises=enterprises, evidence=evidence, emissions=emissions,
-                               metered=_metered(enterprise, first, periods[-1]), periods=(periods[0], periods[-1]),
-                               as_of=today)
+        result = engine.screen(
+            frame,
+            rules,
+            enterprises=enterprises,
+            evidence=evidence,
+            emissions=emissions,
+            metered=_metered(enterprise, first, periods[-1]),
+            periods=(periods[0], periods[-1]),
+            as_of=today,
+        )
     except Exception as exc:  # noqa: BLE001 - SEAM: the screening engine is still changing; never block on it
         return [], [("screening", f"{type(exc).__name__}: {exc}"[:200])]
     out = []
     summaries = {name: check.summary for name, check in engine.CHECKS.items()}
     for row in result.findings.filter(pl.col("credit_code") == code).iter_rows(named=True):
-        out.append(finding(
-            row["rule_id"], ERROR if row["severity"] == "error" else WARNING,
-            _message(row, versions.get(row["rule_id"]), summaries),
-            period=row["period"] or "", item=row["item"] or "", facility=row["facility"] or "", source="screening",
-        ))
+        out.append(
+            finding(
+                row["rule_id"],
+                ERROR if row["severity"] == "error" else WARNING,
+                _message(row, versions.get(row["rule_id"]), summaries),
+                period=row["period"] or "",
+                item=row["item"] or "",
+                facility=row["facility"] or "",
+                source="screening",
+            )
+        )
     return out, list(result.skipped)
 
 
@@ -278,8 +376,13 @@ def run_checks(enterprise, year: int, month: str | None = None, today: datetime.
     skipped: list = []
     run = official_run(enterprise.region, year)
     if run is None or not run_covers(run, enterprise):
-        findings.append(finding("REV-SC-NO-RUN", ERROR,
-                                lambda: _("There is no official calculation for %(year)s yet.") % {"year": year}))
+        findings.append(
+            finding(
+                "REV-SC-NO-RUN",
+                ERROR,
+                lambda: _("There is no official calculation for %(year)s yet.") % {"year": year},
+            )
+        )
         run = None
     findings += _months(current, periods)
     if run is not None and current.height:
@@ -289,6 +392,12 @@ def run_checks(enterprise, year: int, month: str | None = None, today: datetime.
     findings += screened
     skipped += skipped_screening
     unique = {f["key"]: f for f in findings}
-    ordered = sorted(unique.values(), key=lambda f: (f["severity"] != ERROR, f["period"], f["code"], f["item"]))
-    return {"findings": ordered, "data_sha256": data_sha256(enterprise, periods), "skipped": skipped,
-            "run": run.pk if run else None}
+    ordered = sorted(
+        unique.values(), key=lambda f: (f["severity"] != ERROR, f["period"], f["code"], f["item"])
+    )
+    return {
+        "findings": ordered,
+        "data_sha256": data_sha256(enterprise, periods),
+        "skipped": skipped,
+        "run": run.pk if run else None,
+    }

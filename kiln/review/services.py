@@ -51,8 +51,13 @@ REFUSED = getattr(EventType, "ACTION_REFUSED", EventType.DATA_UPDATED)
 
 def audit_refusal(error: ReviewError, *, actor, target, action: str, request=None, **details) -> None:
     with transaction.atomic():
-        record(REFUSED, actor=actor, target=target, request=request,
-               after={"refused": action, "code": error.code, **details})
+        record(
+            REFUSED,
+            actor=actor,
+            target=target,
+            request=request,
+            after={"refused": action, "code": error.code, **details},
+        )
 
 
 def refusals_audited(action: str):
@@ -138,8 +143,14 @@ def open_submission(enterprise: Enterprise, period: str, *, actor, membership, r
             enterprise=enterprise, report_type=report_type, period=month or str(year), defaults={"year": year}
         )
         if created:
-            record(EventType.DATA_CREATED, actor=actor, target=sub, organisation=enterprise, request=request,
-                   after={"period": sub.period, "report_type": report_type})
+            record(
+                EventType.DATA_CREATED,
+                actor=actor,
+                target=sub,
+                organisation=enterprise,
+                request=request,
+                after={"period": sub.period, "report_type": report_type},
+            )
     return sub
 
 
@@ -155,15 +166,28 @@ def run_self_check(submission: Submission, *, actor=None, request=None, membersh
         result = selfcheck.run_checks(sub.enterprise, sub.year, sub.month, today=today)
         findings = result["findings"]
         check = SelfCheck.objects.create(
-            submission=sub, data_sha256=result["data_sha256"], results=findings, skipped=result["skipped"],
+            submission=sub,
+            data_sha256=result["data_sha256"],
+            results=findings,
+            skipped=result["skipped"],
             errors=sum(1 for f in findings if f["severity"] == selfcheck.ERROR),
             warnings=sum(1 for f in findings if f["severity"] == selfcheck.WARNING),
             run_by=actor if getattr(actor, "pk", None) else None,
         )
         _save(sub)
-        record(EventType.DATA_CREATED, actor=actor, target=check, organisation=sub.enterprise, request=request,
-               after={"submission": sub.pk, "errors": check.errors, "warnings": check.warnings,
-                      "data_sha256": check.data_sha256})
+        record(
+            EventType.DATA_CREATED,
+            actor=actor,
+            target=check,
+            organisation=sub.enterprise,
+            request=request,
+            after={
+                "submission": sub.pk,
+                "errors": check.errors,
+                "warnings": check.warnings,
+                "data_sha256": check.data_sha256,
+            },
+        )
     return check
 
 
@@ -180,8 +204,9 @@ def open_warnings(sub: Submission, check: SelfCheck | None = None) -> list[dict]
 
 
 @refusals_audited("acknowledge")
-def acknowledge(submission: Submission, key: str, explanation: str, *, actor=None, request=None,
-                membership) -> Acknowledgement:
+def acknowledge(
+    submission: Submission, key: str, explanation: str, *, actor=None, request=None, membership
+) -> Acknowledgement:
     explanation = (explanation or "").strip()
     with transaction.atomic():
         sub = _locked(submission)
@@ -190,21 +215,37 @@ def acknowledge(submission: Submission, key: str, explanation: str, *, actor=Non
         if not explanation:
             raise ReviewError(errors.EXPLANATION_REQUIRED)
         check = latest_check(sub)
-        found = next((f for f in (check.results if check else []) if f["key"] == key
-                      and f["severity"] == selfcheck.WARNING), None)
+        found = next(
+            (
+                f
+                for f in (check.results if check else [])
+                if f["key"] == key and f["severity"] == selfcheck.WARNING
+            ),
+            None,
+        )
         if found is None:
             raise ReviewError(errors.UNKNOWN_FINDING)
         before = Acknowledgement.objects.filter(submission=sub, key=key).first()
         ack, _created = Acknowledgement.objects.update_or_create(
-            submission=sub, key=key,
-            defaults={"code": found["code"], "message": found["message"], "explanation": explanation[:4000],
-                      "by": actor if getattr(actor, "pk", None) else None},
+            submission=sub,
+            key=key,
+            defaults={
+                "code": found["code"],
+                "message": found["message"],
+                "explanation": explanation[:4000],
+                "by": actor if getattr(actor, "pk", None) else None,
+            },
         )
         _save(sub)
-        record(EventType.DATA_UPDATED if before else EventType.DATA_CREATED, actor=actor, target=ack,
-               organisation=sub.enterprise, request=request,
-               before={"explanation": before.explanation} if before else None,
-               after={"key": key, "explanation": ack.explanation})
+        record(
+            EventType.DATA_UPDATED if before else EventType.DATA_CREATED,
+            actor=actor,
+            target=ack,
+            organisation=sub.enterprise,
+            request=request,
+            before={"explanation": before.explanation} if before else None,
+            after={"key": key, "explanation": ack.explanation},
+        )
     return ack
 
 
@@ -236,16 +277,32 @@ def snapshot(report: dict) -> dict:
         "factor_set": report["factor_set"],
         "items": {
             "total": {"label": _("Total emissions"), "value": report["total_co2_t"], "unit": "tCO2e"},
-            **{f"category:{c['category']}": {"label": c["label"], "value": c["co2_t"], "unit": "tCO2e"}
-               for c in report["by_category"]},
-            **{f"month:{m['period']}": {"label": m["period"], "value": m["co2_t"], "unit": "tCO2e"}
-               for m in report["monthly"]},
-            **{f"source:{s['category']}:{s['item']}:{s['facility']}:{s['formula']}": {
-                "label": " · ".join(p for p in (s["category_label"], s["item_label"], s["facility"]) if p),
-                "value": s["co2_t"], "unit": "tCO2e"} for s in report["sources"]},
-            **{f"activity:{a['item']}:{a['facility']}": {
-                "label": " · ".join(p for p in (a["item_label"], a["facility"]) if p),
-                "value": a["quantity"], "unit": a["unit"]} for a in report["activity"]},
+            **{
+                f"category:{c['category']}": {"label": c["label"], "value": c["co2_t"], "unit": "tCO2e"}
+                for c in report["by_category"]
+            },
+            **{
+                f"month:{m['period']}": {"label": m["period"], "value": m["co2_t"], "unit": "tCO2e"}
+                for m in report["monthly"]
+            },
+            **{
+                f"source:{s['category']}:{s['item']}:{s['facility']}:{s['formula']}": {
+                    "label": " · ".join(
+                        p for p in (s["category_label"], s["item_label"], s["facility"]) if p
+                    ),
+                    "value": s["co2_t"],
+                    "unit": "tCO2e",
+                }
+                for s in report["sources"]
+            },
+            **{
+                f"activity:{a['item']}:{a['facility']}": {
+                    "label": " · ".join(p for p in (a["item_label"], a["facility"]) if p),
+                    "value": a["quantity"],
+                    "unit": a["unit"],
+                }
+                for a in report["activity"]
+            },
         },
     }
 
@@ -264,19 +321,56 @@ def diff(old: SubmissionVersion | None, new: SubmissionVersion) -> list[dict]:
             continue
         if va is None and vb is None:
             continue
-        out.append({"key": key, "label": (b or a)["label"], "unit": (b or a)["unit"], "old": va, "new": vb,
-                    "delta": (vb or 0) - (va or 0)})
+        out.append(
+            {
+                "key": key,
+                "label": label_for(key, (b or a)["label"]),
+                "unit": (b or a)["unit"],
+                "old": va,
+                "new": vb,
+                "delta": (vb or 0) - (va or 0),
+            }
+        )
     return out
+
+
+def label_for(key: str, fallback: str = "") -> str:
+    """A data item's name in the current language, from its key (snapshots keep keys, not words)."""
+    from kiln.accounting import labels
+
+    kind, _sep, rest = key.partition(":")
+    try:
+        if kind == "total":
+            return str(_("Total emissions"))
+        if kind == "general":
+            return str(_("the report as a whole"))
+        if kind == "category":
+            return str(labels.CATEGORY.get(rest, rest))
+        if kind == "month":
+            return rest
+        if kind == "source":
+            category, item, tail = rest.split(":", 2)
+            facility, formula = tail.rsplit(":", 1)
+            name = content.item_label(item) + (" (PFCs)" if formula == "al_pfc" else "")
+            return " · ".join(p for p in (str(labels.CATEGORY.get(category, category)), name, facility) if p)
+        if kind == "activity":
+            item, facility = rest.split(":", 1)
+            return " · ".join(p for p in (content.item_label(item), facility) if p)
+    except ValueError:
+        pass
+    return fallback or key
 
 
 def item_choices(version: SubmissionVersion | None) -> list[tuple[str, str]]:
     if version is None:
         return []
-    return [(key, item["label"]) for key, item in version.figures.get("items", {}).items()]
+    return [(key, label_for(key, item["label"])) for key, item in version.figures.get("items", {}).items()]
 
 
 def _new_version(sub: Submission, *, actor, note: str) -> SubmissionVersion:
     run = official_run(sub.enterprise.region, sub.year)
+    if run is None:
+        raise ReviewError(errors.NO_RESULTS)
     try:
         report = content.build(sub.enterprise, sub.year, sub.month, run=run, with_chart=False)
     except ReportError as exc:
@@ -284,10 +378,14 @@ def _new_version(sub: Submission, *, actor, note: str) -> SubmissionVersion:
     periods = content.periods_of(sub.year, sub.month)
     number = (sub.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     return SubmissionVersion.objects.create(
-        submission=sub, number=number, run_id=report["run"]["id"], figures=snapshot(report),
+        submission=sub,
+        number=number,
+        run_id=report["run"]["id"],
+        figures=snapshot(report),
         figures_sha256=report["figures_sha256"],
         rows_sha256=content.enterprise_rows_sha256(run, sub.enterprise.credit_code or "", periods),
-        data_sha256=selfcheck.data_sha256(sub.enterprise, periods), note=note[:4000],
+        data_sha256=selfcheck.data_sha256(sub.enterprise, periods),
+        note=note[:4000],
         created_by=actor if getattr(actor, "pk", None) else None,
     )
 
@@ -310,7 +408,10 @@ def _check_comments(sub: Submission, comments) -> list[tuple[str, str, str]]:
 
 def _lock_months(sub: Submission, actor) -> None:
     reason = _("Approved %(type)s %(period)s (submission #%(id)s)") % {
-        "type": sub.get_report_type_display(), "period": sub.period, "id": sub.pk}
+        "type": sub.get_report_type_display(),
+        "period": sub.period,
+        "id": sub.pk,
+    }
     for period in content.periods_of(sub.year, sub.month):
         intake_services.freeze_month(sub.enterprise, period, actor=actor, reason=reason)
 
@@ -320,12 +421,19 @@ def _notify_transition(sub: Submission, action: str) -> None:
 
     labels = dict(Action.choices)
     title = _("%(enterprise)s %(period)s: %(action)s") % {
-        "enterprise": sub.enterprise.name, "period": sub.period, "action": labels[action]}
+        "enterprise": sub.enterprise.name,
+        "period": sub.period,
+        "action": labels[action],
+    }
     key = f"transition:{sub.pk}:{sub.version}"
     if action in (Action.RETURN, Action.APPROVE, Action.START_PRELIMINARY):
         users = notifications.enterprise_users(sub.enterprise)
     elif action == Action.SUBMIT:
-        users = [sub.preliminary_reviewer] if sub.preliminary_reviewer else queries.reviewers_for(sub, "preliminary")
+        users = (
+            [sub.preliminary_reviewer]
+            if sub.preliminary_reviewer
+            else queries.reviewers_for(sub, "preliminary")
+        )
     elif action == Action.PASS_PRELIMINARY:
         users = [sub.final_reviewer] if sub.final_reviewer else queries.reviewers_for(sub, "final")
     else:
@@ -334,8 +442,18 @@ def _notify_transition(sub: Submission, action: str) -> None:
 
 
 @refusals_audited("transition")
-def transition(submission: Submission, action: str, *, actor=None, request=None, membership,
-               expected_version: int | None = None, comment: str = "", comments=(), note: str = "") -> Submission:
+def transition(
+    submission: Submission,
+    action: str,
+    *,
+    actor=None,
+    request=None,
+    membership,
+    expected_version: int | None = None,
+    comment: str = "",
+    comments=(),
+    note: str = "",
+) -> Submission:
     """Take ``action`` on the submission (see ``workflow.TRANSITIONS``)."""
     comment = (comment or "").strip()
     with transaction.atomic():
@@ -345,6 +463,7 @@ def transition(submission: Submission, action: str, *, actor=None, request=None,
             raise ReviewError(code, state=sub.get_state_display())
         before = sub.state
         to = workflow.target(sub.state, action)
+        assert to is not None  # the guard checked the move exists
         fields: dict = {"state": to}
         version_number = sub.current_version.number if sub.current_version else None
         item_comments: list = []
@@ -374,17 +493,35 @@ def transition(submission: Submission, action: str, *, actor=None, request=None,
         _save(sub, **fields)
         stage = "preliminary" if before == State.PRELIMINARY else "final"
         for key, label, text in item_comments:
-            ReviewComment.objects.create(submission=sub, version=sub.current_version, stage=stage, item_key=key,
-                                         item_label=label[:300], text=text, author=actor)
+            ReviewComment.objects.create(
+                submission=sub,
+                version=sub.current_version,
+                stage=stage,
+                item_key=key,
+                item_label=label[:300],
+                text=text,
+                author=actor,
+            )
         if action == Action.APPROVE:
             _lock_months(sub, actor)
-        Transition.objects.create(submission=sub, action=action, from_state=before, to_state=to, actor=actor,
-                                  acting_as=acting_label(membership), comment=comment, version_number=version_number)
+        Transition.objects.create(
+            submission=sub,
+            action=action,
+            from_state=before,
+            to_state=to,
+            actor=actor,
+            acting_as=acting_label(membership),
+            comment=comment,
+            version_number=version_number,
+        )
         record(
             EventType.DATA_SUBMITTED if action == Action.SUBMIT else EventType.DATA_UPDATED,
-            actor=actor, target=sub, organisation=sub.enterprise, request=request,
-            before={"state": before}, after={"state": to, "action": action, "version": version_number,
-                                             "comments": len(item_comments)},
+            actor=actor,
+            target=sub,
+            organisation=sub.enterprise,
+            request=request,
+            before={"state": before},
+            after={"state": to, "action": action, "version": version_number, "comments": len(item_comments)},
         )
         _notify_transition(sub, action)
     return sub
@@ -396,7 +533,8 @@ def _check_verification(sub: Submission) -> None:
         return
     assignment = (
         VerificationAssignment.objects.filter(enterprise=sub.enterprise, year=sub.year)
-        .exclude(status=VerificationAssignment.Status.WITHDRAWN).first()
+        .exclude(status=VerificationAssignment.Status.WITHDRAWN)
+        .first()
     )
     if assignment is None:
         return
@@ -422,7 +560,9 @@ def bulk_transition(submissions, action: str, *, actor, membership, request=None
 
 
 @refusals_audited("respond")
-def respond_to_comment(comment: ReviewComment, text: str, *, actor=None, request=None, membership) -> ReviewComment:
+def respond_to_comment(
+    comment: ReviewComment, text: str, *, actor=None, request=None, membership
+) -> ReviewComment:
     text = (text or "").strip()
     with transaction.atomic():
         sub = _locked(comment.submission)
@@ -430,11 +570,18 @@ def respond_to_comment(comment: ReviewComment, text: str, *, actor=None, request
         _require_editable(sub)
         if not text:
             raise ReviewError(errors.EXPLANATION_REQUIRED)
-        ReviewComment.objects.filter(pk=comment.pk).update(response=text[:4000], responded_by=actor,
-                                                           responded_at=timezone.now())
+        ReviewComment.objects.filter(pk=comment.pk).update(
+            response=text[:4000], responded_by=actor, responded_at=timezone.now()
+        )
         _save(sub)
-        record(EventType.DATA_UPDATED, actor=actor, target=comment, organisation=sub.enterprise, request=request,
-               after={"response": text[:4000]})
+        record(
+            EventType.DATA_UPDATED,
+            actor=actor,
+            target=comment,
+            organisation=sub.enterprise,
+            request=request,
+            after={"response": text[:4000]},
+        )
     comment.refresh_from_db()
     return comment
 
@@ -445,35 +592,60 @@ def _require_reviewer_now(sub: Submission, membership) -> str:
         if sub.state == State.APPROVED:
             raise ReviewError(errors.LOCKED)
         raise ReviewError(errors.NOT_ALLOWED_NOW, state=sub.get_state_display())
-    allowed = workflow.can_preliminary(membership, sub) if stage == "preliminary" else workflow.can_final(membership, sub)
+    allowed = (
+        workflow.can_preliminary(membership, sub)
+        if stage == "preliminary"
+        else workflow.can_final(membership, sub)
+    )
     if not allowed:
         raise ReviewError(errors.NOT_YOUR_TURN)
     return stage
 
 
 @refusals_audited("request_information")
-def request_information(submission: Submission, question: str, due: datetime.date | None = None, *, actor=None,
-                        request=None, membership) -> InformationRequest:
+def request_information(
+    submission: Submission,
+    question: str,
+    due: datetime.date | None = None,
+    *,
+    actor=None,
+    request=None,
+    membership,
+) -> InformationRequest:
     question = (question or "").strip()
     with transaction.atomic():
         sub = _locked(submission)
         _require_reviewer_now(sub, membership)
         if not question:
             raise ReviewError(errors.QUESTION_REQUIRED)
-        item = InformationRequest.objects.create(submission=sub, question=question[:4000], due=due, asked_by=actor)
+        item = InformationRequest.objects.create(
+            submission=sub, question=question[:4000], due=due, asked_by=actor
+        )
         _save(sub)
-        record(EventType.DATA_CREATED, actor=actor, target=item, organisation=sub.enterprise, request=request,
-               after={"submission": sub.pk, "question": item.question, "due": due})
-        notifications.notify(notifications.enterprise_users(sub.enterprise), kind="information",
-                             key=f"information:{item.pk}", title=_("Information requested: %(enterprise)s %(period)s")
-                             % {"enterprise": sub.enterprise.name, "period": sub.period}, body=item.question,
-                             url=_url(sub))
+        record(
+            EventType.DATA_CREATED,
+            actor=actor,
+            target=item,
+            organisation=sub.enterprise,
+            request=request,
+            after={"submission": sub.pk, "question": item.question, "due": due},
+        )
+        notifications.notify(
+            notifications.enterprise_users(sub.enterprise),
+            kind="information",
+            key=f"information:{item.pk}",
+            title=_("Information requested: %(enterprise)s %(period)s")
+            % {"enterprise": sub.enterprise.name, "period": sub.period},
+            body=item.question,
+            url=_url(sub),
+        )
     return item
 
 
 @refusals_audited("answer_information")
-def answer_information(item: InformationRequest, answer: str, *, actor=None, request=None,
-                       membership) -> InformationRequest:
+def answer_information(
+    item: InformationRequest, answer: str, *, actor=None, request=None, membership
+) -> InformationRequest:
     answer = (answer or "").strip()
     with transaction.atomic():
         sub = _locked(item.submission)
@@ -488,18 +660,37 @@ def answer_information(item: InformationRequest, answer: str, *, actor=None, req
         current.answer, current.answered_by, current.answered_at = answer[:4000], actor, timezone.now()
         current.save(update_fields=["answer", "answered_by", "answered_at"])
         _save(sub)
-        record(EventType.DATA_UPDATED, actor=actor, target=current, organisation=sub.enterprise, request=request,
-               after={"answer": current.answer})
+        record(
+            EventType.DATA_UPDATED,
+            actor=actor,
+            target=current,
+            organisation=sub.enterprise,
+            request=request,
+            after={"answer": current.answer},
+        )
         if current.asked_by_id:
-            notifications.notify([current.asked_by], kind="information", key=f"answer:{current.pk}",
-                                 title=_("Answer received: %(enterprise)s %(period)s")
-                                 % {"enterprise": sub.enterprise.name, "period": sub.period}, url=_url(sub))
+            notifications.notify(
+                [current.asked_by],
+                kind="information",
+                key=f"answer:{current.pk}",
+                title=_("Answer received: %(enterprise)s %(period)s")
+                % {"enterprise": sub.enterprise.name, "period": sub.period},
+                url=_url(sub),
+            )
     return current
 
 
 @refusals_audited("request_extension")
-def request_extension(submission: Submission, until: datetime.date, reason: str, *, actor=None, request=None,
-                      membership, today: datetime.date | None = None) -> ExtensionRequest:
+def request_extension(
+    submission: Submission,
+    until: datetime.date,
+    reason: str,
+    *,
+    actor=None,
+    request=None,
+    membership,
+    today: datetime.date | None = None,
+) -> ExtensionRequest:
     today = today or timezone.localdate()
     reason = (reason or "").strip()
     with transaction.atomic():
@@ -515,23 +706,40 @@ def request_extension(submission: Submission, until: datetime.date, reason: str,
             raise ReviewError(errors.EXPLANATION_REQUIRED)
         if sub.extension_requests.filter(decision=ExtensionRequest.Decision.PENDING).exists():
             raise ReviewError(errors.EXTENSION_PENDING)
-        item = ExtensionRequest.objects.create(submission=sub, reason=reason[:4000], requested_until=until,
-                                               previous_deadline=current, requested_by=actor)
+        item = ExtensionRequest.objects.create(
+            submission=sub,
+            reason=reason[:4000],
+            requested_until=until,
+            previous_deadline=current,
+            requested_by=actor,
+        )
         _save(sub)
-        record(EventType.DATA_CREATED, actor=actor, target=item, organisation=sub.enterprise, request=request,
-               after={"submission": sub.pk, "until": until, "deadline": current})
+        record(
+            EventType.DATA_CREATED,
+            actor=actor,
+            target=item,
+            organisation=sub.enterprise,
+            request=request,
+            after={"submission": sub.pk, "until": until, "deadline": current},
+        )
         from kiln.review import queries
 
-        notifications.notify(queries.reviewers_for(sub, "preliminary"), kind="extension", key=f"extension:{item.pk}",
-                             title=_("Deadline extension requested: %(enterprise)s %(period)s")
-                             % {"enterprise": sub.enterprise.name, "period": sub.period}, body=item.reason,
-                             url=_url(sub))
+        notifications.notify(
+            queries.reviewers_for(sub, "preliminary"),
+            kind="extension",
+            key=f"extension:{item.pk}",
+            title=_("Deadline extension requested: %(enterprise)s %(period)s")
+            % {"enterprise": sub.enterprise.name, "period": sub.period},
+            body=item.reason,
+            url=_url(sub),
+        )
     return item
 
 
 @refusals_audited("decide_extension")
-def decide_extension(item: ExtensionRequest, grant: bool, note: str = "", *, actor=None, request=None,
-                     membership) -> ExtensionRequest:
+def decide_extension(
+    item: ExtensionRequest, grant: bool, note: str = "", *, actor=None, request=None, membership
+) -> ExtensionRequest:
     with transaction.atomic():
         sub = _locked(item.submission)
         if workflow.reviewer_level(membership, sub.enterprise) is None:
@@ -540,23 +748,43 @@ def decide_extension(item: ExtensionRequest, grant: bool, note: str = "", *, act
         if current.decision != ExtensionRequest.Decision.PENDING:
             raise ReviewError(errors.EXTENSION_DECIDED)
         current.decision = ExtensionRequest.Decision.GRANTED if grant else ExtensionRequest.Decision.DECLINED
-        current.decision_note, current.decided_by, current.decided_at = (note or "")[:4000], actor, timezone.now()
+        current.decision_note, current.decided_by, current.decided_at = (
+            (note or "")[:4000],
+            actor,
+            timezone.now(),
+        )
         current.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
         before = sub.deadline_extended_to
         _save(sub, **({"deadline_extended_to": current.requested_until} if grant else {}))
-        record(EventType.DATA_UPDATED, actor=actor, target=current, organisation=sub.enterprise, request=request,
-               before={"deadline_extended_to": before},
-               after={"decision": current.decision, "deadline_extended_to": sub.deadline_extended_to})
-        notifications.notify(notifications.enterprise_users(sub.enterprise), kind="extension",
-                             key=f"extension-decided:{current.pk}",
-                             title=_("Extension %(decision)s: %(enterprise)s %(period)s")
-                             % {"decision": current.get_decision_display(), "enterprise": sub.enterprise.name,
-                                "period": sub.period}, body=current.decision_note, url=_url(sub))
+        record(
+            EventType.DATA_UPDATED,
+            actor=actor,
+            target=current,
+            organisation=sub.enterprise,
+            request=request,
+            before={"deadline_extended_to": before},
+            after={"decision": current.decision, "deadline_extended_to": sub.deadline_extended_to},
+        )
+        notifications.notify(
+            notifications.enterprise_users(sub.enterprise),
+            kind="extension",
+            key=f"extension-decided:{current.pk}",
+            title=_("Extension %(decision)s: %(enterprise)s %(period)s")
+            % {
+                "decision": current.get_decision_display(),
+                "enterprise": sub.enterprise.name,
+                "period": sub.period,
+            },
+            body=current.decision_note,
+            url=_url(sub),
+        )
     return current
 
 
 @refusals_audited("reassign")
-def reassign(submission: Submission, stage: str, assignee, *, actor=None, request=None, membership) -> Submission:
+def reassign(
+    submission: Submission, stage: str, assignee, *, actor=None, request=None, membership
+) -> Submission:
     """Give the preliminary or the final review of a submission to a named reviewer."""
     from kiln.review import queries
 
@@ -572,9 +800,21 @@ def reassign(submission: Submission, stage: str, assignee, *, actor=None, reques
         field = "preliminary_reviewer" if stage == "preliminary" else "final_reviewer"
         before = getattr(sub, f"{field}_id")
         _save(sub, **{field: assignee})
-        record(EventType.DATA_UPDATED, actor=actor, target=sub, organisation=sub.enterprise, request=request,
-               before={field: before}, after={field: assignee.pk})
-        notifications.notify([assignee], kind="review", key=f"assigned:{sub.pk}:{stage}:{sub.version}",
-                             title=_("Assigned to you: %(enterprise)s %(period)s")
-                             % {"enterprise": sub.enterprise.name, "period": sub.period}, url=_url(sub))
+        record(
+            EventType.DATA_UPDATED,
+            actor=actor,
+            target=sub,
+            organisation=sub.enterprise,
+            request=request,
+            before={field: before},
+            after={field: assignee.pk},
+        )
+        notifications.notify(
+            [assignee],
+            kind="review",
+            key=f"assigned:{sub.pk}:{stage}:{sub.version}",
+            title=_("Assigned to you: %(enterprise)s %(period)s")
+            % {"enterprise": sub.enterprise.name, "period": sub.period},
+            url=_url(sub),
+        )
     return sub

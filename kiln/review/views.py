@@ -31,7 +31,6 @@ from kiln.review.models import (
     Notification,
     ReviewComment,
     SampledEnterprise,
-    SamplingDraw,
     State,
     Submission,
     VerificationAssignment,
@@ -75,14 +74,20 @@ def index(request):
 @login_required
 def submissions(request):
     membership = _membership(request)
-    if membership.organisation.kind != Organisation.Kind.ENTERPRISE or not membership.has_perm(Perm.SUBMIT_DATA):
+    if membership.organisation.kind != Organisation.Kind.ENTERPRISE or not membership.has_perm(
+        Perm.SUBMIT_DATA
+    ):
         raise Http404
     rows = queries.visible_submissions(membership).order_by("-year", "-period")
-    return render(request, "review/submissions.html", {
-        "submissions": [(s, deadlines.deadline_of(s)) for s in rows],
-        "form": forms.OpenForm(initial={"period": str(timezone.localdate().year - 1)}),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "review/submissions.html",
+        {
+            "submissions": [(s, deadlines.deadline_of(s)) for s in rows],
+            "form": forms.OpenForm(initial={"period": str(timezone.localdate().year - 1)}),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -97,8 +102,13 @@ def open_submission(request):
         messages.error(request, _("The period must be a year (YYYY) or a month (YYYY-MM) that has ended."))
         return redirect("review:submissions")
     try:
-        sub = services.open_submission(enterprise, form.cleaned_data["period"], actor=request.user,
-                                       membership=membership, request=request)
+        sub = services.open_submission(
+            enterprise,
+            form.cleaned_data["period"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
         return redirect("review:submissions")
@@ -119,11 +129,15 @@ def _detail_context(request, membership, sub: Submission) -> dict:
     previous = versions[1] if len(versions) > 1 else None
     stage = workflow.stage_of(sub)
     reviewing = stage is not None and (
-        workflow.can_preliminary(membership, sub) if stage == "preliminary" else workflow.can_final(membership, sub)
+        workflow.can_preliminary(membership, sub)
+        if stage == "preliminary"
+        else workflow.can_final(membership, sub)
     )
     assignment = (
         VerificationAssignment.objects.filter(enterprise=sub.enterprise, year=sub.year)
-        .exclude(status=VerificationAssignment.Status.WITHDRAWN).select_related("agency").first()
+        .exclude(status=VerificationAssignment.Status.WITHDRAWN)
+        .select_related("agency")
+        .first()
     )
     level = workflow.reviewer_level(membership, sub.enterprise)
     comments = list(sub.comments.select_related("author", "version", "responded_by"))
@@ -133,20 +147,30 @@ def _detail_context(request, membership, sub: Submission) -> dict:
     items = []
     if current is not None:
         for key, item in current.figures.get("items", {}).items():
-            items.append({"key": key, **item, "comments": by_item.get(key, [])})
+            items.append(
+                {
+                    "key": key,
+                    **item,
+                    "label": services.label_for(key, item["label"]),
+                    "comments": by_item.get(key, []),
+                }
+            )
     return {
         "sub": sub,
         "enterprise": sub.enterprise,
         "deadline": deadlines.deadline_of(sub),
+        "late": sub.state in workflow.EDITABLE and deadlines.deadline_of(sub) < timezone.localdate(),
         "actions": [(a, dict(Action.choices)[a]) for a in actions],
-        "transition_form": forms.TransitionForm(items=services.item_choices(current),
-                                                initial={"version": sub.version}),
+        "transition_form": forms.TransitionForm(
+            items=services.item_choices(current), initial={"version": sub.version}
+        ),
         "is_enterprise": is_enterprise,
         "editable": sub.state in workflow.EDITABLE,
         "check": check,
         "findings": [(f, acknowledged.get(f["key"])) for f in (check.results if check else [])],
         "blockers": [str(ReviewError(code).message) for code in services.submit_blockers(sub)]
-        if is_enterprise and sub.state in workflow.EDITABLE else [],
+        if is_enterprise and sub.state in workflow.EDITABLE
+        else [],
         "versions": versions,
         "current": current,
         "items": items,
@@ -163,7 +187,9 @@ def _detail_context(request, membership, sub: Submission) -> dict:
         "reviewers": {
             "preliminary": queries.reviewers_for(sub, "preliminary", ignore_assignment=True),
             "final": queries.reviewers_for(sub, "final", ignore_assignment=True),
-        } if level is not None else {},
+        }
+        if level is not None
+        else {},
         "can_decide_extension": level is not None,
         "information_form": forms.InformationForm(),
         "extension_form": forms.ExtensionForm(),
@@ -187,9 +213,15 @@ def transition(request, pk: int):
     action = form.cleaned_data["action"]
     try:
         services.transition(
-            sub, action, actor=request.user, membership=membership, request=request,
-            expected_version=form.cleaned_data["version"], comment=form.cleaned_data["comment"],
-            comments=form.item_comments(), note=form.cleaned_data["comment"],
+            sub,
+            action,
+            actor=request.user,
+            membership=membership,
+            request=request,
+            expected_version=form.cleaned_data["version"],
+            comment=form.cleaned_data["comment"],
+            comments=form.item_comments(),
+            note=form.cleaned_data["comment"],
         )
     except ReviewError as exc:
         _refused(request, exc)
@@ -209,8 +241,11 @@ def self_check(request, pk: int):
     except ReviewError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, _("Self-check done: %(errors)d blocking errors, %(warnings)d warnings.")
-                         % {"errors": check.errors, "warnings": check.warnings})
+        messages.success(
+            request,
+            _("Self-check done: %(errors)d blocking errors, %(warnings)d warnings.")
+            % {"errors": check.errors, "warnings": check.warnings},
+        )
     return redirect("review:detail", pk=pk)
 
 
@@ -222,8 +257,14 @@ def acknowledge(request, pk: int):
     try:
         if not form.is_valid():
             raise ReviewError("REV-EXPLANATION-REQUIRED")
-        services.acknowledge(sub, form.cleaned_data["key"], form.cleaned_data["explanation"], actor=request.user,
-                             membership=membership, request=request)
+        services.acknowledge(
+            sub,
+            form.cleaned_data["key"],
+            form.cleaned_data["explanation"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     else:
@@ -239,8 +280,14 @@ def request_information(request, pk: int):
     try:
         if not form.is_valid():
             raise ReviewError("REV-QUESTION-REQUIRED")
-        services.request_information(sub, form.cleaned_data["question"], form.cleaned_data["due"],
-                                     actor=request.user, membership=membership, request=request)
+        services.request_information(
+            sub,
+            form.cleaned_data["question"],
+            form.cleaned_data["due"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     else:
@@ -252,14 +299,16 @@ def request_information(request, pk: int):
 @require_POST
 def answer_information(request, pk: int):
     membership = _membership(request)
-    item = get_object_or_404(InformationRequest.objects.filter(submission__in=queries.visible_submissions(membership)),
-                             pk=pk)
+    item = get_object_or_404(
+        InformationRequest.objects.filter(submission__in=queries.visible_submissions(membership)), pk=pk
+    )
     form = forms.AnswerForm(request.POST)
     try:
         if not form.is_valid():
             raise ReviewError("REV-EXPLANATION-REQUIRED")
-        services.answer_information(item, form.cleaned_data["answer"], actor=request.user, membership=membership,
-                                    request=request)
+        services.answer_information(
+            item, form.cleaned_data["answer"], actor=request.user, membership=membership, request=request
+        )
     except ReviewError as exc:
         _refused(request, exc)
     else:
@@ -275,8 +324,14 @@ def request_extension(request, pk: int):
     try:
         if not form.is_valid():
             raise ReviewError("REV-EXTENSION-NOT-LATER", deadline=deadlines.deadline_of(sub).isoformat())
-        services.request_extension(sub, form.cleaned_data["until"], form.cleaned_data["reason"], actor=request.user,
-                                   membership=membership, request=request)
+        services.request_extension(
+            sub,
+            form.cleaned_data["until"],
+            form.cleaned_data["reason"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     else:
@@ -288,15 +343,21 @@ def request_extension(request, pk: int):
 @require_POST
 def decide_extension(request, pk: int):
     membership = _membership(request)
-    item = get_object_or_404(ExtensionRequest.objects.filter(submission__in=queries.visible_submissions(membership)),
-                             pk=pk)
+    item = get_object_or_404(
+        ExtensionRequest.objects.filter(submission__in=queries.visible_submissions(membership)), pk=pk
+    )
     form = forms.DecideExtensionForm(request.POST)
     try:
         if not form.is_valid():
             raise ReviewError("REV-NOT-ALLOWED-NOW", state="")
-        services.decide_extension(item, form.cleaned_data["decision"] == ExtensionRequest.Decision.GRANTED,
-                                  form.cleaned_data["note"], actor=request.user, membership=membership,
-                                  request=request)
+        services.decide_extension(
+            item,
+            form.cleaned_data["decision"] == ExtensionRequest.Decision.GRANTED,
+            form.cleaned_data["note"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     return redirect("review:detail", pk=item.submission_id)
@@ -309,8 +370,14 @@ def reassign(request, pk: int):
     form = forms.ReassignForm(request.POST)
     assignee = User.objects.filter(pk=form.data.get("assignee") or 0).first() if form.is_valid() else None
     try:
-        services.reassign(sub, form.cleaned_data.get("stage", "preliminary") if form.is_valid() else "preliminary",
-                          assignee, actor=request.user, membership=membership, request=request)
+        services.reassign(
+            sub,
+            form.cleaned_data.get("stage", "preliminary") if form.is_valid() else "preliminary",
+            assignee,
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     else:
@@ -322,14 +389,16 @@ def reassign(request, pk: int):
 @require_POST
 def respond(request, pk: int):
     membership = _membership(request)
-    comment = get_object_or_404(ReviewComment.objects.filter(submission__in=queries.visible_submissions(membership)),
-                                pk=pk)
+    comment = get_object_or_404(
+        ReviewComment.objects.filter(submission__in=queries.visible_submissions(membership)), pk=pk
+    )
     form = forms.RespondForm(request.POST)
     try:
         if not form.is_valid():
             raise ReviewError("REV-EXPLANATION-REQUIRED")
-        services.respond_to_comment(comment, form.cleaned_data["response"], actor=request.user,
-                                    membership=membership, request=request)
+        services.respond_to_comment(
+            comment, form.cleaned_data["response"], actor=request.user, membership=membership, request=request
+        )
     except ReviewError as exc:
         _refused(request, exc)
     return redirect("review:detail", pk=comment.submission_id)
@@ -345,8 +414,9 @@ def submission_report(request, pk: int, fmt: str):
     if version is None:
         raise Http404
     try:
-        report = report_services.export(sub.enterprise, sub.period, fmt, actor=request.user, request=request,
-                                        run=version.run)
+        report = report_services.export(
+            sub.enterprise, sub.period, fmt, actor=request.user, request=request, run=version.run
+        )
     except ReportError as exc:
         messages.error(request, exc.message)
         return redirect("review:detail", pk=pk)
@@ -369,15 +439,25 @@ def queue(request):
     counts = dict(queries.visible_submissions(membership).values_list("state").annotate(n=Count("id")))
     rows = list(qs[:PAGE])
     labels = dict(Action.choices)
-    return render(request, "review/queue.html", {
-        "form": form,
-        "rows": [(s, deadlines.deadline_of(s), [labels[a] for a in workflow.available_transitions(
-            s, request.user, membership)]) for s in rows],
-        "total": qs.count(),
-        "shown": len(rows),
-        "counts": [(state, label, counts.get(state, 0)) for state, label in State.choices],
-        "bulk_actions": [(Action.START_PRELIMINARY, Action.START_PRELIMINARY.label)],
-    })
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "form": form,
+            "rows": [
+                (
+                    s,
+                    deadlines.deadline_of(s),
+                    [labels[a] for a in workflow.available_transitions(s, request.user, membership)],
+                )
+                for s in rows
+            ],
+            "total": qs.count(),
+            "shown": len(rows),
+            "counts": [(state, label, counts.get(state, 0)) for state, label in State.choices],
+            "bulk_actions": [(Action.START_PRELIMINARY, Action.START_PRELIMINARY.label)],
+        },
+    )
 
 
 @login_required
@@ -392,14 +472,20 @@ def bulk(request):
         return redirect("review:queue")
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     chosen = queries.visible_submissions(membership).filter(pk__in=ids)
-    done, failed = services.bulk_transition(list(chosen), action, actor=request.user, membership=membership,
-                                            request=request)
+    done, failed = services.bulk_transition(
+        list(chosen), action, actor=request.user, membership=membership, request=request
+    )
     if done:
-        messages.success(request, _("%(n)d reports: %(action)s.") % {"n": done, "action": dict(Action.choices)[action]})
+        messages.success(
+            request, _("%(n)d reports: %(action)s.") % {"n": done, "action": dict(Action.choices)[action]}
+        )
     for sub, exc in failed[:20]:
         messages.error(request, f"{sub.enterprise.name} {sub.period}: {exc.message}")
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/review/")
-                    else "review:queue")
+    return redirect(
+        request.POST.get("next")
+        if str(request.POST.get("next", "")).startswith("/review/")
+        else "review:queue"
+    )
 
 
 # --- verification -------------------------------------------------------------------------------------------
@@ -420,7 +506,8 @@ def verification_index(request):
         from kiln.review.models import ConsultancyEngagement
 
         context["engagements"] = ConsultancyEngagement.objects.filter(
-            enterprise__in=visible_enterprises(membership)).select_related("agency", "enterprise")[:PAGE]
+            enterprise__in=visible_enterprises(membership)
+        ).select_related("agency", "enterprise")[:PAGE]
     return render(request, "review/verification.html", context)
 
 
@@ -434,10 +521,19 @@ def assign_verifier(request):
     if not form.is_valid():
         messages.error(request, _("The form was incomplete; nothing changed."))
         return redirect("review:verification")
-    enterprise = get_object_or_404(visible_enterprises(membership), credit_code=form.cleaned_data["credit_code"])
+    enterprise = get_object_or_404(
+        visible_enterprises(membership), credit_code=form.cleaned_data["credit_code"]
+    )
     try:
-        verification.assign(enterprise, form.cleaned_data["year"], form.cleaned_data["agency"], actor=request.user,
-                            membership=membership, request=request, access_until=form.cleaned_data["access_until"])
+        verification.assign(
+            enterprise,
+            form.cleaned_data["year"],
+            form.cleaned_data["agency"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+            access_until=form.cleaned_data["access_until"],
+        )
     except ReviewError as exc:
         _refused(request, exc)
     else:
@@ -455,11 +551,21 @@ def add_engagement(request):
     if not form.is_valid():
         messages.error(request, _("The form was incomplete; nothing changed."))
         return redirect("review:verification")
-    enterprise = get_object_or_404(visible_enterprises(membership), credit_code=form.cleaned_data["credit_code"])
+    enterprise = get_object_or_404(
+        visible_enterprises(membership), credit_code=form.cleaned_data["credit_code"]
+    )
     data = form.cleaned_data
     try:
-        verification.engage(data["agency"], enterprise, data["starts"], data["ends"], data["scope"], actor=request.user,
-                            membership=membership, request=request)
+        verification.engage(
+            data["agency"],
+            enterprise,
+            data["starts"],
+            data["ends"],
+            data["scope"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     else:
@@ -475,22 +581,29 @@ def _assignment(request, pk: int):
 @login_required
 def assignment(request, pk: int):
     membership, item = _assignment(request, pk)
-    sub = Submission.objects.filter(enterprise=item.enterprise, period=str(item.year), report_type="annual").first()
-    evidence = EvidenceFile.objects.filter(enterprise=item.enterprise, period__startswith=f"{item.year}-").order_by(
-        "period", "pk")
+    sub = Submission.objects.filter(
+        enterprise=item.enterprise, period=str(item.year), report_type="annual"
+    ).first()
+    evidence = EvidenceFile.objects.filter(
+        enterprise=item.enterprise, period__startswith=f"{item.year}-"
+    ).order_by("period", "pk")
     own = queries.is_verifier(membership) and item.status == VerificationAssignment.Status.ASSIGNED
-    return render(request, "review/assignment.html", {
-        "item": item,
-        "sub": sub,
-        "items": services.item_choices(sub.current_version) if sub and sub.current_version else [],
-        "evidence": evidence,
-        "findings": list(item.findings.select_related("created_by")),
-        "own": own,
-        "is_reviewer": queries.is_reviewer(membership),
-        "finding_form": forms.FindingForm(),
-        "conclusion_form": forms.ConclusionForm(),
-        "withdraw_form": forms.WithdrawAssignmentForm(),
-    })
+    return render(
+        request,
+        "review/assignment.html",
+        {
+            "item": item,
+            "sub": sub,
+            "items": services.item_choices(sub.current_version) if sub and sub.current_version else [],
+            "evidence": evidence,
+            "findings": list(item.findings.select_related("created_by")),
+            "own": own,
+            "is_reviewer": queries.is_reviewer(membership),
+            "finding_form": forms.FindingForm(),
+            "conclusion_form": forms.ConclusionForm(),
+            "withdraw_form": forms.WithdrawAssignmentForm(),
+        },
+    )
 
 
 @login_required
@@ -501,9 +614,15 @@ def add_finding(request, pk: int):
     try:
         if not form.is_valid():
             raise ReviewError("REV-EXPLANATION-REQUIRED")
-        verification.add_finding(item, form.cleaned_data["text"], form.cleaned_data["severity"],
-                                 form.cleaned_data["item_key"], actor=request.user, membership=membership,
-                                 request=request)
+        verification.add_finding(
+            item,
+            form.cleaned_data["text"],
+            form.cleaned_data["severity"],
+            form.cleaned_data["item_key"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     return redirect("review:assignment", pk=pk)
@@ -518,10 +637,17 @@ def conclude(request, pk: int):
         if not form.is_valid():
             raise ReviewError("REV-REPORT-FILE")
         upload = form.cleaned_data["report"]
-        verification.conclude(item, form.cleaned_data["conclusion"], form.cleaned_data["text"], upload.name,
-                              upload.read(verification.MAX_REPORT_BYTES + 1),
-                              verified_total_t=form.cleaned_data["verified_total_t"], actor=request.user,
-                              membership=membership, request=request)
+        verification.conclude(
+            item,
+            form.cleaned_data["conclusion"],
+            form.cleaned_data["text"],
+            upload.name,
+            upload.read(verification.MAX_REPORT_BYTES + 1),
+            verified_total_t=form.cleaned_data["verified_total_t"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     else:
@@ -535,8 +661,9 @@ def withdraw_assignment(request, pk: int):
     membership, item = _assignment(request, pk)
     form = forms.WithdrawAssignmentForm(request.POST)
     try:
-        verification.withdraw(item, form.data.get("reason", ""), actor=request.user, membership=membership,
-                              request=request)
+        verification.withdraw(
+            item, form.data.get("reason", ""), actor=request.user, membership=membership, request=request
+        )
     except ReviewError as exc:
         _refused(request, exc)
     return redirect("review:verification")
@@ -548,7 +675,8 @@ def proofs(request, pk: int):
     data = verification.proof_bundles(item.enterprise, item.year, actor=request.user, request=request)
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(
-        True, f"{item.enterprise.credit_code}-{item.year}-ledger-proofs.zip")
+        True, f"{item.enterprise.credit_code}-{item.year}-ledger-proofs.zip"
+    )
     return response
 
 
@@ -559,7 +687,9 @@ def verification_report(request, pk: int):
     if path is None or not path.exists():
         raise Http404
     response = HttpResponse(path.read_bytes(), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(True, item.report_name or "verification-report.pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        True, item.report_name or "verification-report.pdf"
+    )
     return response
 
 
@@ -577,10 +707,16 @@ def _sampler(request):
 def sampling_index(request):
     membership = _sampler(request)
     regions = queries.city_regions(membership)
-    return render(request, "review/sampling.html", {
-        "draws": sampling.visible_draws(membership).annotate(n=Count("sampled"))[:PAGE],
-        "form": forms.DrawForm(regions=regions, initial={"year": timezone.localdate().year - 1, "size": 5}),
-    })
+    return render(
+        request,
+        "review/sampling.html",
+        {
+            "draws": sampling.visible_draws(membership).annotate(n=Count("sampled"))[:PAGE],
+            "form": forms.DrawForm(
+                regions=regions, initial={"year": timezone.localdate().year - 1, "size": 5}
+            ),
+        },
+    )
 
 
 @login_required
@@ -594,8 +730,16 @@ def sampling_draw(request):
     region = get_object_or_404(queries.city_regions(membership), code=form.cleaned_data["region"])
     data = form.cleaned_data
     try:
-        made = sampling.draw(region, data["year"], data["size"], data["stratify_by"], seed=data["seed"],
-                             actor=request.user, membership=membership, request=request)
+        made = sampling.draw(
+            region,
+            data["year"],
+            data["size"],
+            data["stratify_by"],
+            seed=data["seed"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
         return redirect("review:sampling")
@@ -606,15 +750,21 @@ def sampling_draw(request):
 def draw_detail(request, pk: int):
     membership = _sampler(request)
     item = get_object_or_404(sampling.visible_draws(membership), pk=pk)
-    return render(request, "review/draw.html", {
-        "draw": item,
-        "sampled": item.sampled.select_related("enterprise__region", "enterprise__industry", "recorded_by"),
-        "verified": sampling.verify(item),
-        "superseded_by": getattr(item, "superseded_by", None),
-        "redraw_form": forms.RedrawForm(),
-        "result_form": forms.ResultForm(),
-        "population": len(item.frame),
-    })
+    return render(
+        request,
+        "review/draw.html",
+        {
+            "draw": item,
+            "sampled": item.sampled.select_related(
+                "enterprise__region", "enterprise__industry", "recorded_by"
+            ),
+            "verified": sampling.verify(item),
+            "superseded_by": getattr(item, "superseded_by", None),
+            "redraw_form": forms.RedrawForm(),
+            "result_form": forms.ResultForm(),
+            "population": len(item.frame),
+        },
+    )
 
 
 @login_required
@@ -624,10 +774,19 @@ def redraw(request, pk: int):
     old = get_object_or_404(sampling.visible_draws(membership), pk=pk)
     form = forms.RedrawForm(request.POST)
     try:
-        made = sampling.draw(old.region, old.year, old.size, old.stratify_by, weights=old.weights,
-                             seed=form.cleaned_data.get("seed") if form.is_valid() else None, supersedes=old,
-                             reason=form.data.get("reason", ""), actor=request.user, membership=membership,
-                             request=request)
+        made = sampling.draw(
+            old.region,
+            old.year,
+            old.size,
+            old.stratify_by,
+            weights=old.weights,
+            seed=form.cleaned_data.get("seed") if form.is_valid() else None,
+            supersedes=old,
+            reason=form.data.get("reason", ""),
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
         return redirect("review:draw", pk=pk)
@@ -638,14 +797,22 @@ def redraw(request, pk: int):
 @require_POST
 def sampling_result(request, pk: int):
     membership = _sampler(request)
-    item = get_object_or_404(SampledEnterprise.objects.filter(draw__in=sampling.visible_draws(membership)), pk=pk)
+    item = get_object_or_404(
+        SampledEnterprise.objects.filter(draw__in=sampling.visible_draws(membership)), pk=pk
+    )
     form = forms.ResultForm(request.POST)
     try:
         if not form.is_valid():
             raise ReviewError("REV-BAD-RESULT")
-        sampling.record_result(item, form.cleaned_data["result"], form.cleaned_data["note"],
-                               form.cleaned_data["inspected_on"], actor=request.user, membership=membership,
-                               request=request)
+        sampling.record_result(
+            item,
+            form.cleaned_data["result"],
+            form.cleaned_data["note"],
+            form.cleaned_data["inspected_on"],
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
     except ReviewError as exc:
         _refused(request, exc)
     return redirect("review:draw", pk=item.draw_id)
@@ -670,10 +837,18 @@ def overdue(request):
     by_region: dict[str, int] = {}
     for row in rows:
         by_region[row.enterprise.region.label] = by_region.get(row.enterprise.region.label, 0) + 1
-    return render(request, "review/overdue.html", {
-        "rows": [(o, (today - o.deadline).days) for o in rows[:1000]], "total": len(rows), "regions": regions,
-        "region": code, "by_region": sorted(by_region.items()), "kinds": dict(deadlines.DeadlineKind.choices),
-    })
+    return render(
+        request,
+        "review/overdue.html",
+        {
+            "rows": [(o, (today - o.deadline).days) for o in rows[:1000]],
+            "total": len(rows),
+            "regions": regions,
+            "region": code,
+            "by_region": sorted(by_region.items()),
+            "kinds": dict(deadlines.DeadlineKind.choices),
+        },
+    )
 
 
 @login_required
@@ -689,11 +864,15 @@ def deadline_rules(request):
     for rule in rules:
         period = f"{year - 1}" if rule.kind == deadlines.DeadlineKind.ANNUAL_REPORT else f"{year - 1}-12"
         examples.append((rule, period, deadlines.due_date(rule.kind, period, rule)))
-    return render(request, "review/deadlines.html", {
-        "examples": examples,
-        "holidays": Holiday.objects.filter(date__year__gte=year - 1),
-        "can_edit": request.user.is_staff,
-    })
+    return render(
+        request,
+        "review/deadlines.html",
+        {
+            "examples": examples,
+            "holidays": Holiday.objects.filter(date__year__gte=year - 1),
+            "can_edit": request.user.is_staff,
+        },
+    )
 
 
 @login_required

@@ -36,7 +36,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 # States the enterprise may still change its data and self-check in.
 EDITABLE = {State.DRAFT, State.RETURNED}
 # States a reviewer is working in, and the stage each belongs to.
-REVIEW_STAGE = {State.PRELIMINARY: "preliminary", State.FINAL: "final"}
+REVIEW_STAGE: dict[str, str] = {State.PRELIMINARY: "preliminary", State.FINAL: "final"}
 PRELIMINARY_LEVELS = {Region.Level.CITY, Region.Level.COUNTY}
 FINAL_LEVELS = {Region.Level.NATION, Region.Level.PROVINCE, Region.Level.CITY}
 
@@ -49,7 +49,9 @@ def target(state: str, action: str) -> str | None:
 
 
 def is_platform_reviewer(membership: Membership | None) -> bool:
-    return membership is not None and membership.role in PLATFORM_WIDE_ROLES and membership.has_perm(Perm.REVIEW)
+    return (
+        membership is not None and membership.role in PLATFORM_WIDE_ROLES and membership.has_perm(Perm.REVIEW)
+    )
 
 
 def reviewer_level(membership: Membership | None, enterprise) -> int | None:
@@ -75,7 +77,9 @@ def is_enterprise_member(membership: Membership | None, enterprise, perm: str = 
     )
 
 
-def live_assignment(membership: Membership | None, enterprise, year: int, today=None) -> VerificationAssignment | None:
+def live_assignment(
+    membership: Membership | None, enterprise, year: int, today=None
+) -> VerificationAssignment | None:
     """The verification of ``enterprise`` and ``year`` assigned to the membership's body, if within its period."""
     if membership is None or not membership.active or not membership.has_perm(Perm.VERIFY):
         return None
@@ -90,6 +94,8 @@ def live_assignment(membership: Membership | None, enterprise, year: int, today=
 
 
 def can_preliminary(membership: Membership | None, submission: Submission) -> bool:
+    if membership is None:
+        return False
     level = reviewer_level(membership, submission.enterprise)
     allowed = (level in PRELIMINARY_LEVELS or is_platform_reviewer(membership)) or (
         live_assignment(membership, submission.enterprise, submission.year) is not None
@@ -101,6 +107,8 @@ def can_preliminary(membership: Membership | None, submission: Submission) -> bo
 
 
 def can_final(membership: Membership | None, submission: Submission) -> bool:
+    if membership is None:
+        return False
     level = reviewer_level(membership, submission.enterprise)
     if level is None or level not in FINAL_LEVELS:
         return False
@@ -115,6 +123,8 @@ def guard(submission: Submission, action: str, membership: Membership | None) ->
     """None when ``membership`` may take ``action`` now; else the refusal's code."""
     if target(submission.state, action) is None:
         return errors.LOCKED if submission.state == State.APPROVED else errors.NOT_ALLOWED_NOW
+    if membership is None:
+        return errors.NOT_YOUR_TURN
     if action in (Action.SUBMIT, Action.WITHDRAW):
         ok = is_enterprise_member(membership, submission.enterprise, Perm.APPROVE_SUBMISSION)
         return None if ok else errors.NOT_YOUR_TURN
@@ -135,7 +145,9 @@ def available_transitions(submission: Submission, user, membership: Membership |
         candidates = [membership]
     else:
         candidates = list(
-            Membership.objects.filter(user=user, active=True).select_related("organisation", "organisation__region")
+            Membership.objects.filter(user=user, active=True).select_related(
+                "organisation", "organisation__region"
+            )
         )
     return [
         action

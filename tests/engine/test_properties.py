@@ -239,3 +239,39 @@ def test_dense_and_grouped_enterprise_months_agree(rows):
         assert all(
             close(a, b) for a, b in zip(dense.get_column(column), grouped.get_column(column), strict=True)
         )
+
+
+@FAST
+@given(activities(max_rows=20))
+def test_aggregates_do_not_depend_on_the_enterprise_month_path(rows):
+    from kiln.engine import aggregate as module
+
+    results = compute(frame_of(rows), FS)
+    places = pl.DataFrame(
+        [(cc, *PLACES[cc]) for cc in ENTERPRISES],
+        schema=["credit_code", "region_code", "city_code", "industry_code"],
+        orient="row",
+    )
+    dense = module.aggregate(results, places)
+    original = module._dense_cells
+    module._dense_cells = lambda frame: None
+    try:
+        grouped = module.aggregate(results, places)
+    finally:
+        module._dense_cells = original
+    for name, frame in dense.items():
+        other = grouped[name]
+        assert frame.columns == other.columns
+        keys = [
+            c
+            for c in frame.columns
+            if c
+            in ("credit_code", "period", "year", "industry_code", "region_code", "city_code", "n_enterprises")
+        ]
+        assert frame.select(pl.col(keys).cast(pl.String)).equals(
+            other.select(pl.col(keys).cast(pl.String))
+        ), name
+        for column in [*CO2_COLUMNS, "co2_total_t", *TCE_COLUMNS, "tce_total"]:
+            assert all(
+                close(a, b) for a, b in zip(frame.get_column(column), other.get_column(column), strict=True)
+            )

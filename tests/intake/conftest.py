@@ -48,7 +48,13 @@ def submit(world):
             source = data
         else:
             raise TypeError(data)
-        return import_activity(source, actor=user, membership=membership_of(user), door=door,
-                               file_name=name if isinstance(data, bytes) else None, **kwargs)
+        return import_activity(
+            source,
+            actor=user,
+            membership=membership_of(user),
+            door=door,
+            file_name=name if isinstance(data, bytes) else None,
+            **kwargs,
+        )
 
     return run

@@ -11,8 +11,16 @@ EN_HEADERS = ["credit_code", "period", "item", "quantity", "unit", "source", "fa
 ZH_HEADERS = ["统一社会信用代码", "月份", "项目代码", "数量", "单位", "数据来源", "设施", "备注"]
 
 
-def row(enterprise, period="2024-03", item="raw_coal", quantity="1200.5", unit="t", source="meter",
-        facility="", note="") -> list[str]:
+def row(
+    enterprise,
+    period="2024-03",
+    item="raw_coal",
+    quantity="1200.5",
+    unit="t",
+    source="meter",
+    facility="",
+    note="",
+) -> list[str]:
     code = enterprise if isinstance(enterprise, str) else enterprise.credit_code
     return [code, period, item, quantity, unit, source, facility, note]
 

@@ -17,8 +17,14 @@ URL = "/api/v1/intake/activity"
 def rows(enterprise, n=2, **overrides):
     items = ["raw_coal", "diesel", "coke", "lpg"]
     return [
-        {"credit_code": enterprise.credit_code, "period": "2024-03", "item": items[i], "quantity": 10 + i, "unit": "t",
-         **overrides}
+        {
+            "credit_code": enterprise.credit_code,
+            "period": "2024-03",
+            "item": items[i],
+            "quantity": 10 + i,
+            "unit": "t",
+            **overrides,
+        }
         for i in range(n)
     ]
 
@@ -41,8 +47,19 @@ def test_submit_a_batch(world, client_for):
 
 
 def test_chinese_keys_are_accepted_too(world, client_for):
-    body = {"rows": [{"credit_code": world.e1.credit_code, "period": "2024-03", "item": "raw_coal", "quantity": "1",
-                      "unit": "吨", "source": "计量", "note": "备注"}]}
+    body = {
+        "rows": [
+            {
+                "credit_code": world.e1.credit_code,
+                "period": "2024-03",
+                "item": "raw_coal",
+                "quantity": "1",
+                "unit": "吨",
+                "source": "计量",
+                "note": "备注",
+            }
+        ]
+    }
     response = post(client_for(world.e1_staff), body)
     assert response.status_code == 201, response.content
 
@@ -54,7 +71,10 @@ def test_rejected_batch_reports_rows_by_position(world, client_for):
     response = post(client_for(world.e1_staff), body)
     assert response.status_code == 422
     result = response.json()
-    assert [(e["row"], e["code"]) for e in result["errors"]] == [(2, errors.QUANTITY_NEGATIVE), (3, errors.PERIOD_FORMAT)]
+    assert [(e["row"], e["code"]) for e in result["errors"]] == [
+        (2, errors.QUANTITY_NEGATIVE),
+        (3, errors.PERIOD_FORMAT),
+    ]
     assert result["errors"][0]["message_en"] == "The quantity is negative."
     assert ActivityRecord.objects.count() == 0
 
@@ -113,9 +133,14 @@ def test_bad_key(world, client_for):
 def test_correction_through_the_api(world, client_for):
     client = client_for(world.e1_staff)
     assert post(client, {"rows": rows(world.e1, 1)}).status_code == 201
-    response = post(client, {"rows": rows(world.e1, 1, quantity=11), "correction_reason": "invoice corrected"})
+    response = post(
+        client, {"rows": rows(world.e1, 1, quantity=11), "correction_reason": "invoice corrected"}
+    )
     assert response.status_code == 201 and response.json()["corrected"] == 1
-    assert list(ActivityRecord.objects.order_by("version").values_list("version", "current")) == [(1, False), (2, True)]
+    assert list(ActivityRecord.objects.order_by("version").values_list("version", "current")) == [
+        (1, False),
+        (2, True),
+    ]
 
 
 def test_api_token(world, client):
@@ -133,7 +158,7 @@ def test_api_token(world, client):
 def test_batch_status_and_report(world, client_for):
     client = client_for(world.e1_staff)
     body = {"rows": rows(world.e1)}
-    body["rows"][0]["note"] = "=HYPERLINK(\"http://evil\")"
+    body["rows"][0]["note"] = '=HYPERLINK("http://evil")'
     batch_id = post(client, body).json()["batch_id"]
     status = client.get(f"/api/v1/intake/batches/{batch_id}")
     assert status.status_code == 200 and status.json()["status"] == "rejected"
@@ -145,7 +170,7 @@ def test_batch_status_and_report(world, client_for):
     assert b"'=HYPERLINK" in as_csv.content
     as_xlsx = client.get(f"/api/v1/intake/batches/{batch_id}/report?format=xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content)).worksheets[0]
-    assert sheet.cell(2, 3).value == "'=HYPERLINK(\"http://evil\")"
+    assert sheet.cell(2, 3).value == '\'=HYPERLINK("http://evil")'
     assert client.get(f"/api/v1/intake/batches/{batch_id}/report?format=pdf").status_code == 400
     listed = client.get("/api/v1/intake/batches").json()
     assert [b["batch_id"] for b in listed["items"]] == [batch_id]
@@ -190,8 +215,11 @@ def test_enterprise_cannot_submit_for_another(world, client_for):
     assert {e["code"] for e in response.json()["errors"]} == {errors.ENTERPRISE_OUT_OF_SCOPE}
 
 
-@pytest.mark.parametrize("path", [URL, "/api/v1/intake/batches", "/api/v1/intake/batches/1",
-                                  "/api/v1/intake/batches/1/report"])
+@pytest.mark.parametrize(
+    "path", [URL, "/api/v1/intake/batches", "/api/v1/intake/batches/1", "/api/v1/intake/batches/1/report"]
+)
 def test_anonymous_gets_401(db, client, path):
-    response = client.post(path, data="{}", content_type="application/json") if path == URL else client.get(path)
+    response = (
+        client.post(path, data="{}", content_type="application/json") if path == URL else client.get(path)
+    )
     assert response.status_code == 401

@@ -41,7 +41,9 @@ def test_dry_run_and_json(world, tmp_path):
 
 def test_rejected_file_exits_non_zero_with_the_report(world, tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_bytes(csv_bytes([row(world.e1, period="2099-13"), row(world.e1, quantity="1e400", item="diesel")]))
+    path.write_bytes(
+        csv_bytes([row(world.e1, period="2099-13"), row(world.e1, quantity="1e400", item="diesel")])
+    )
     out = StringIO()
     with pytest.raises(CommandError) as caught:
         call_command("import", "activity", str(path), "--json", stdout=out)
@@ -93,6 +95,8 @@ def test_console_script_exit_codes(world, tmp_path):
     path.write_bytes(b"")
     env = {"KILN_VAR_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"}
     subprocess.run([str(kiln), "migrate", "--noinput"], env=env, check=True, capture_output=True)
-    done = subprocess.run([str(kiln), "import", "activity", str(path), "--json"], env=env, capture_output=True)
+    done = subprocess.run(
+        [str(kiln), "import", "activity", str(path), "--json"], env=env, capture_output=True
+    )
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["errors"][0]["code"] == errors.FILE_EMPTY

@@ -22,16 +22,25 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 
 def deposit(world, data, name, *, kind="invoice", period="2024-03", **kwargs):
-    return deposits.deposit(enterprise=world.e1, period=period, kind=kind, upload=SimpleUploadedFile(name, data),
-                            actor=world.e1_staff, **kwargs)
+    return deposits.deposit(
+        enterprise=world.e1,
+        period=period,
+        kind=kind,
+        upload=SimpleUploadedFile(name, data),
+        actor=world.e1_staff,
+        **kwargs,
+    )
 
 
-@pytest.mark.parametrize(("data", "name", "content_type"), [
-    (PDF, "发票.pdf", "application/pdf"),
-    (PNG, "meter.png", "image/png"),
-    (JPEG, "meter.JPG", "image/jpeg"),
-    (b"date,kwh\n2024-03-01,100\n", "readings.csv", "text/csv"),
-])
+@pytest.mark.parametrize(
+    ("data", "name", "content_type"),
+    [
+        (PDF, "发票.pdf", "application/pdf"),
+        (PNG, "meter.png", "image/png"),
+        (JPEG, "meter.JPG", "image/jpeg"),
+        (b"date,kwh\n2024-03-01,100\n", "readings.csv", "text/csv"),
+    ],
+)
 def test_accepted_types(world, media_root, data, name, content_type):
     evidence = deposit(world, data, name)
     assert evidence.content_type == content_type and evidence.original_name == name
@@ -40,7 +49,9 @@ def test_accepted_types(world, media_root, data, name, content_type):
 
 
 def test_xlsx_is_accepted(world):
-    assert deposit(world, xlsx_bytes([["a"]]), "台账.xlsx", kind="stamped_ledger").content_type.endswith(".sheet")
+    assert deposit(world, xlsx_bytes([["a"]]), "台账.xlsx", kind="stamped_ledger").content_type.endswith(
+        ".sheet"
+    )
 
 
 def test_deposit_is_logged_in_the_ledger(world):
@@ -49,20 +60,27 @@ def test_deposit_is_logged_in_the_ledger(world):
     assert entry.kind == "evidence_deposit"
     data = entry.data
     assert {k: data[k] for k in ("sha256", "path", "enterprise", "period", "kind", "cma_cnas")} == {
-        "sha256": evidence.sha256, "path": evidence.path, "enterprise": world.e1.credit_code, "period": "2024-03",
-        "kind": "lab_report", "cma_cnas": True,
+        "sha256": evidence.sha256,
+        "path": evidence.path,
+        "enterprise": world.e1.credit_code,
+        "period": "2024-03",
+        "kind": "lab_report",
+        "cma_cnas": True,
     }
     month = EnterpriseMonth.objects.get(enterprise=world.e1, period="2024-03")
     assert month.evidence_count == 1 and month.first_deposit_at is not None
 
 
-@pytest.mark.parametrize(("data", "name", "code"), [
-    (b"MZ\x90\x00\x03\x00\x00\x00", "invoice.pdf", errors.EVIDENCE_TYPE),  # a Windows executable
-    (PDF, "invoice.png", errors.FILE_TYPE_MISMATCH),
-    (PNG, "scan.pdf", errors.FILE_TYPE_MISMATCH),
-    (b"<html><script>alert(1)</script></html>", "page.html", errors.EVIDENCE_TYPE),
-    (b"", "empty.pdf", errors.FILE_EMPTY),
-])
+@pytest.mark.parametrize(
+    ("data", "name", "code"),
+    [
+        (b"MZ\x90\x00\x03\x00\x00\x00", "invoice.pdf", errors.EVIDENCE_TYPE),  # a Windows executable
+        (PDF, "invoice.png", errors.FILE_TYPE_MISMATCH),
+        (PNG, "scan.pdf", errors.FILE_TYPE_MISMATCH),
+        (b"<html><script>alert(1)</script></html>", "page.html", errors.EVIDENCE_TYPE),
+        (b"", "empty.pdf", errors.FILE_EMPTY),
+    ],
+)
 def test_refused_files(world, data, name, code):
     with pytest.raises(IntakeError) as caught:
         deposit(world, data, name)
@@ -146,17 +164,26 @@ def test_overdue_list_for_a_region(world):
         gov_a = visible_enterprises(membership_of(world.gov_a))
         rows = deposits.overdue(gov_a, first="2024-01", last="2024-12")
         assert sorted(zip(rows["credit_code"], rows["period"], strict=True)) == [
-            (world.e1.credit_code, p) for p in ("2024-02", "2024-03", "2024-04")]
+            (world.e1.credit_code, p) for p in ("2024-02", "2024-03", "2024-04")
+        ]
         everyone = deposits.overdue(Enterprise.objects.all(), first="2024-01", last="2024-12")
         assert everyone.height == 3 + 4
 
 
 def test_only_key_emitters_are_listed(world):
-    rows = deposits.overdue(Enterprise.objects.all(), first="2024-01", last="2024-02", today=datetime.date(2024, 6, 1))
+    rows = deposits.overdue(
+        Enterprise.objects.all(), first="2024-01", last="2024-02", today=datetime.date(2024, 6, 1)
+    )
     assert rows.height == 0
 
 
 def test_io_reader_upload(world):
-    evidence = deposits.deposit(enterprise=world.e1, period="2024-03", kind="other", upload=io.BytesIO(PDF),
-                                original_name="x.pdf", actor=world.e1_staff)
+    evidence = deposits.deposit(
+        enterprise=world.e1,
+        period="2024-03",
+        kind="other",
+        upload=io.BytesIO(PDF),
+        original_name="x.pdf",
+        actor=world.e1_staff,
+    )
     assert evidence.original_name == "x.pdf"

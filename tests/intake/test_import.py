@@ -17,23 +17,37 @@ from tests.intake.files import ZH_HEADERS, csv_bytes, row, xlsx_bytes
 
 
 def test_good_file_is_stored_with_its_original_and_a_ledger_entry(world, submit, media_root):
-    data = csv_bytes([row(world.e1), row(world.e1, item="electricity_purchased", quantity="3500", unit="万kWh")])
+    data = csv_bytes(
+        [row(world.e1), row(world.e1, item="electricity_purchased", quantity="3500", unit="万kWh")]
+    )
     result = submit(data, name="三月.csv")
     assert result.ok and result.status == "imported" and result.imported == 2
     batch = ImportBatch.objects.get(pk=result.batch_id)
     assert (batch.door, batch.organisation_id, batch.submitted_by, batch.file_name) == (
-        "upload", world.e1.pk, world.e1_staff, "三月.csv")
+        "upload",
+        world.e1.pk,
+        world.e1_staff,
+        "三月.csv",
+    )
     assert batch.file_sha256 == hashlib.sha256(data).hexdigest()
     stored = media_root / batch.file_path
     assert stored.read_bytes() == data and batch.file_path == evidence_files.relative_path(batch.file_sha256)
     entry = LedgerEntry.objects.get(index=batch.ledger_index)
     assert entry.kind == "activity_batch"
     assert entry.data == {
-        "batch": batch.pk, "door": "upload", "file_sha256": batch.file_sha256, "path": batch.file_path, "rows": 2,
-        "rows_sha256": batch.rows_sha256, "corrected": 0, "correction_reason": "",
+        "batch": batch.pk,
+        "door": "upload",
+        "file_sha256": batch.file_sha256,
+        "path": batch.file_path,
+        "rows": 2,
+        "rows_sha256": batch.rows_sha256,
+        "corrected": 0,
+        "correction_reason": "",
     }
     electricity = ActivityRecord.objects.get(item="electricity_purchased")
-    assert electricity.canonical_quantity == 35_000 and electricity.batch == batch and electricity.version == 1
+    assert (
+        electricity.canonical_quantity == 35_000 and electricity.batch == batch and electricity.version == 1
+    )
 
 
 def test_rows_hash_is_of_the_normalised_rows(world, submit):
@@ -94,19 +108,26 @@ def test_correction_creates_a_new_version(world, submit):
     assert first.ok
     refused = submit(csv_bytes([row(world.e1, quantity="120")]))
     assert [e["code"] for e in refused.report["errors"]] == [errors.DUPLICATE_STORED]
-    fixed = submit(csv_bytes([row(world.e1, quantity="120"), row(world.e1, item="coke", quantity="1")]),
-                   correction_reason="meter misread in March")
+    fixed = submit(
+        csv_bytes([row(world.e1, quantity="120"), row(world.e1, item="coke", quantity="1")]),
+        correction_reason="meter misread in March",
+    )
     assert fixed.ok and fixed.corrected == 1 and fixed.imported == 2
     versions = ActivityRecord.objects.filter(item="raw_coal").order_by("version")
     old, new = list(versions)
     assert (old.version, old.current, old.quantity, old.superseded_by_id) == (1, False, 100, fixed.batch_id)
     assert (new.version, new.current, new.quantity, new.reason) == (2, True, 120, "meter misread in March")
-    assert new.batch.submitted_by == world.e1_staff and new.batch.correction_reason == "meter misread in March"
-    assert ActivityRecord.objects.get(item="coke").version == 1  # a new key in a correction batch is version 1
+    assert (
+        new.batch.submitted_by == world.e1_staff and new.batch.correction_reason == "meter misread in March"
+    )
+    assert (
+        ActivityRecord.objects.get(item="coke").version == 1
+    )  # a new key in a correction batch is version 1
     again = submit(csv_bytes([row(world.e1, quantity="121")]), correction_reason="second look")
     assert again.ok
-    assert list(ActivityRecord.objects.filter(item="raw_coal").values_list("version", "current").order_by("version")) == [
-        (1, False), (2, False), (3, True)]
+    assert list(
+        ActivityRecord.objects.filter(item="raw_coal").values_list("version", "current").order_by("version")
+    ) == [(1, False), (2, False), (3, True)]
     entry = LedgerEntry.objects.get(index=ImportBatch.objects.get(pk=fixed.batch_id).ledger_index)
     assert entry.data["corrected"] == 1 and entry.data["correction_reason"] == "meter misread in March"
 
@@ -127,7 +148,9 @@ def test_correction_of_a_frozen_month_is_refused(world, submit):
     month = EnterpriseMonth.objects.get(enterprise=world.e1, period="2024-03")
     assert not month.frozen and month.reason == "reopened for the fix"
     assert list(FreezeChange.objects.filter(month=month).order_by("id").values_list("frozen", "reason")) == [
-        (True, "verified"), (False, "reopened for the fix")]
+        (True, "verified"),
+        (False, "reopened for the fix"),
+    ]
 
 
 def test_freeze_needs_a_reason_and_a_valid_month(world):
@@ -145,8 +168,11 @@ def test_xlsx_with_chinese_headers(world, submit):
 
 
 def test_gbk_file_imports(world, submit):
-    result = submit(csv_bytes([row(world.e1, unit="吨", source="发票", note="增值税发票")], encoding="gbk",
-                              headers=ZH_HEADERS))
+    result = submit(
+        csv_bytes(
+            [row(world.e1, unit="吨", source="发票", note="增值税发票")], encoding="gbk", headers=ZH_HEADERS
+        )
+    )
     assert result.ok and result.source_format == "csv (GB18030)"
     assert ActivityRecord.objects.get().note == "增值税发票"
 
@@ -156,7 +182,8 @@ def test_file_problems_become_a_report(world, submit, settings):
     result = submit(csv_bytes([row(world.e1)]))
     assert result.status == "rejected"
     assert result.report["errors"] == [
-        {"row": None, "column": "", "value": "", "code": errors.FILE_TOO_LARGE, "detail": "50 bytes"}]
+        {"row": None, "column": "", "value": "", "code": errors.FILE_TOO_LARGE, "detail": "50 bytes"}
+    ]
 
 
 def test_idempotency_key_at_the_service(world, submit):

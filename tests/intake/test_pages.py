@@ -56,7 +56,10 @@ def test_upload_correction(world, client_for):
     client = client_for(world.e1_staff)
     upload(client, csv_bytes([row(world.e1, quantity="1")]))
     upload(client, csv_bytes([row(world.e1, quantity="2")]), correction_reason="typo")
-    assert list(ActivityRecord.objects.order_by("version").values_list("quantity", "current")) == [(1, False), (2, True)]
+    assert list(ActivityRecord.objects.order_by("version").values_list("quantity", "current")) == [
+        (1, False),
+        (2, True),
+    ]
 
 
 def test_upload_oversize_is_an_error_not_a_crash(world, client_for, settings):
@@ -103,7 +106,9 @@ def test_deposit_overview_and_upload(world, client_for):
     client = client_for(world.e1_staff)
     overview = client.get(reverse("intake:deposits"))
     assert overview.status_code == 200 and "data-status=" in overview.content.decode()
-    response = client.post(month_url(world.e1), {"kind": "invoice", "file": SimpleUploadedFile("发票.pdf", PDF)})
+    response = client.post(
+        month_url(world.e1), {"kind": "invoice", "file": SimpleUploadedFile("发票.pdf", PDF)}
+    )
     assert response.status_code == 302
     page = client.get(month_url(world.e1)).content.decode()
     assert "发票.pdf" in page and 'data-status="late"' in page  # March 2024 is long past its deadline
@@ -114,7 +119,8 @@ def test_deposit_overview_and_upload(world, client_for):
 
 def test_deposit_refusal_is_shown(world, client_for):
     response = client_for(world.e1_staff).post(
-        month_url(world.e1), {"kind": "invoice", "file": SimpleUploadedFile("x.pdf", b"MZ\x90\x00")})
+        month_url(world.e1), {"kind": "invoice", "file": SimpleUploadedFile("x.pdf", b"MZ\x90\x00")}
+    )
     assert response.status_code == 200 and "INT-EVIDENCE-TYPE" in response.content.decode()
     assert not EvidenceFile.objects.exists()
 
@@ -124,8 +130,10 @@ def test_government_sees_the_month_and_freezes_it(world, client_for):
     page = client.get(month_url(world.e1))
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()
     assert 'name="kind"' not in page.content.decode()  # a government user does not deposit
-    client.post(reverse("intake:freeze", args=[world.e1.credit_code, "2024-03"]),
-                {"action": "freeze", "reason": "on-site check"})
+    client.post(
+        reverse("intake:freeze", args=[world.e1.credit_code, "2024-03"]),
+        {"action": "freeze", "reason": "on-site check"},
+    )
     month = EnterpriseMonth.objects.get(enterprise=world.e1, period="2024-03")
     assert month.frozen and month.frozen_by == world.gov_a
     assert "on-site check" in client.get(month_url(world.e1)).content.decode()
@@ -153,10 +161,20 @@ def e1_things(world):
     from kiln.intake.services import import_activity
     from tests.intake.conftest import membership_of
 
-    result = import_activity(csv_bytes([row(world.e1)]), actor=world.e1_staff, membership=membership_of(world.e1_staff),
-                             door="upload", file_name="a.csv")
-    evidence = deposits.deposit(enterprise=world.e1, period="2024-03", kind="invoice",
-                                upload=SimpleUploadedFile("a.pdf", PDF), actor=world.e1_staff)
+    result = import_activity(
+        csv_bytes([row(world.e1)]),
+        actor=world.e1_staff,
+        membership=membership_of(world.e1_staff),
+        door="upload",
+        file_name="a.csv",
+    )
+    evidence = deposits.deposit(
+        enterprise=world.e1,
+        period="2024-03",
+        kind="invoice",
+        upload=SimpleUploadedFile("a.pdf", PDF),
+        actor=world.e1_staff,
+    )
     return {"batch": result.batch_id, "evidence": evidence.pk}
 
 
@@ -174,9 +192,19 @@ def test_outsiders_get_404_for_batches(world, client, e1_things, persona, name):
 def test_outsiders_get_404_for_e1_months_and_evidence(world, client, e1_things, persona):
     client.force_login(getattr(world, persona))
     assert client.get(month_url(world.e1)).status_code == 404
-    assert client.post(month_url(world.e1), {"kind": "invoice", "file": SimpleUploadedFile("b.pdf", PDF)}).status_code == 404
-    assert client.post(reverse("intake:freeze", args=[world.e1.credit_code, "2024-03"]),
-                       {"action": "freeze", "reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            month_url(world.e1), {"kind": "invoice", "file": SimpleUploadedFile("b.pdf", PDF)}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            reverse("intake:freeze", args=[world.e1.credit_code, "2024-03"]),
+            {"action": "freeze", "reason": "x"},
+        ).status_code
+        == 404
+    )
     assert client.get(reverse("intake:evidence-download", args=[e1_things["evidence"]])).status_code == 404
     assert EvidenceFile.objects.count() == 1 and not EnterpriseMonth.objects.filter(frozen=True).exists()
 
@@ -196,8 +224,10 @@ def test_overdue_list_is_for_government_only(world, client, persona):
 
 def test_enterprise_staff_cannot_freeze_their_own_month(world, client_for):
     client = client_for(world.e1_staff)
-    response = client.post(reverse("intake:freeze", args=[world.e1.credit_code, "2024-03"]),
-                           {"action": "unfreeze", "reason": "x"})
+    response = client.post(
+        reverse("intake:freeze", args=[world.e1.credit_code, "2024-03"]),
+        {"action": "unfreeze", "reason": "x"},
+    )
     assert response.status_code == 404
 
 

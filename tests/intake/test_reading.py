@@ -25,8 +25,15 @@ def test_utf8_csv_with_english_headers():
     table = read_file(csv_bytes([ROW]), "data.csv")
     assert table.source_format == "csv (UTF-8)"
     assert table.frame.row(0, named=True) == {
-        "_row": 2, "credit_code": CODE, "period": "2024-03", "item": "raw_coal", "quantity": "1200", "unit": "吨",
-        "source": "计量", "facility": "1号窑", "note": "月度台账",
+        "_row": 2,
+        "credit_code": CODE,
+        "period": "2024-03",
+        "item": "raw_coal",
+        "quantity": "1200",
+        "unit": "吨",
+        "source": "计量",
+        "facility": "1号窑",
+        "note": "月度台账",
     }
 
 
@@ -76,8 +83,10 @@ def test_blank_rows_keep_their_numbers():
 def test_xlsx_with_chinese_headers_numbers_and_dates():
     import datetime
 
-    rows = [[CODE, datetime.datetime(2024, 3, 1), "raw_coal", 1200, "t", "", "", ""],
-            [CODE, "2024-04", "diesel", 12.75, "t", "", "", ""]]
+    rows = [
+        [CODE, datetime.datetime(2024, 3, 1), "raw_coal", 1200, "t", "", "", ""],
+        [CODE, "2024-04", "diesel", 12.75, "t", "", "", ""],
+    ]
     table = read_file(xlsx_bytes(rows), "月报.xlsx")
     assert table.source_format == "xlsx"
     assert table.frame["period"].to_list() == ["2024-03", "2024-04"]
@@ -217,7 +226,9 @@ def test_xlsx_first_sheet_is_read_whatever_its_file_name():
 def test_every_error_code_has_a_message_in_both_languages():
     from django.utils import translation
 
-    codes = [v for k, v in vars(errors).items() if k.isupper() and isinstance(v, str) and v.startswith("INT-")]
+    codes = [
+        v for k, v in vars(errors).items() if k.isupper() and isinstance(v, str) and v.startswith("INT-")
+    ]
     assert len(codes) == len(set(codes)) >= 35
     for code in codes:
         for language in ("zh-hans", "en"):

@@ -17,7 +17,9 @@ PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 def make_source(url, **fields) -> SqlSource:
     defaults = {"name": "中间库", "table": "carbon_monthly", "watermark_column": "id"}
     defaults.update(fields)
-    return SqlSource.objects.create(url_encrypted=secrets.encrypt(url), url_display=secrets.masked(url), **defaults)
+    return SqlSource.objects.create(
+        url_encrypted=secrets.encrypt(url), url_display=secrets.masked(url), **defaults
+    )
 
 
 # --- SQLite -------------------------------------------------------------------------------------------
@@ -27,12 +29,16 @@ def make_source(url, **fields) -> SqlSource:
 def sqlite_file(tmp_path, world):
     path = tmp_path / "middle.db"
     with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE carbon_monthly (id INTEGER PRIMARY KEY, xydm TEXT, yf TEXT, xm TEXT, sl REAL, dw TEXT)")
+        db.execute(
+            "CREATE TABLE carbon_monthly (id INTEGER PRIMARY KEY, xydm TEXT, yf TEXT, xm TEXT, sl REAL, dw TEXT)"
+        )
         db.executemany(
             "INSERT INTO carbon_monthly (xydm, yf, xm, sl, dw) VALUES (?, ?, ?, ?, ?)",
-            [(world.e1.credit_code, "2024-01", "raw_coal", 1200.0, "t"),
-             (world.e1.credit_code, "2024-01", "diesel", 3.5, "t"),
-             (world.e2.credit_code, "2024-01", "raw_coal", 800.0, "吨")],
+            [
+                (world.e1.credit_code, "2024-01", "raw_coal", 1200.0, "t"),
+                (world.e1.credit_code, "2024-01", "diesel", 3.5, "t"),
+                (world.e2.credit_code, "2024-01", "raw_coal", 800.0, "吨"),
+            ],
         )
     return path
 
@@ -52,15 +58,19 @@ def test_sqlite_sync_imports_new_rows_only(world, sqlite_file):
     source.refresh_from_db()
     assert source.last_status == "no new rows"
     with sqlite3.connect(sqlite_file) as db:
-        db.execute("INSERT INTO carbon_monthly (xydm, yf, xm, sl, dw) VALUES (?, '2024-02', 'raw_coal', 5, 't')",
-                   [world.e1.credit_code])
+        db.execute(
+            "INSERT INTO carbon_monthly (xydm, yf, xm, sl, dw) VALUES (?, '2024-02', 'raw_coal', 5, 't')",
+            [world.e1.credit_code],
+        )
     assert sqlsource.sync(source).imported == 1
     assert ActivityRecord.objects.count() == 4
 
 
 def test_sqlite_rejected_pull_does_not_advance_the_watermark(world, sqlite_file):
     with sqlite3.connect(sqlite_file) as db:
-        db.execute("INSERT INTO carbon_monthly (xydm, yf, xm, sl, dw) VALUES ('bad', '2024-02', 'raw_coal', 5, 't')")
+        db.execute(
+            "INSERT INTO carbon_monthly (xydm, yf, xm, sl, dw) VALUES ('bad', '2024-02', 'raw_coal', 5, 't')"
+        )
     source = make_source(f"sqlite:///{sqlite_file}", column_map=MAPPING)
     result = sqlsource.sync(source)
     assert not result.ok and [e["code"] for e in result.report["errors"]] == [errors.CREDIT_LENGTH]
@@ -71,7 +81,9 @@ def test_sqlite_rejected_pull_does_not_advance_the_watermark(world, sqlite_file)
 
 def test_sqlite_query_with_chinese_column_names_and_scope(world, sqlite_file):
     query = "SELECT id, xydm AS 统一社会信用代码, yf AS 月份, xm AS 项目代码, sl AS 数量, dw AS 单位 FROM carbon_monthly"
-    source = make_source(f"sqlite:///{sqlite_file}", table="", query=query, acting_as=membership_of(world.e1_staff))
+    source = make_source(
+        f"sqlite:///{sqlite_file}", table="", query=query, acting_as=membership_of(world.e1_staff)
+    )
     result = sqlsource.sync(source)
     assert result.report["counts"] == {errors.ENTERPRISE_OUT_OF_SCOPE: 1}  # E2's row is not E1's to send
 
@@ -86,8 +98,10 @@ def test_corrections_from_the_source(world, sqlite_file):
     source = make_source(f"sqlite:///{sqlite_file}", column_map=MAPPING, corrections=True)
     sqlsource.sync(source)
     with sqlite3.connect(sqlite_file) as db:
-        db.execute("INSERT INTO carbon_monthly (xydm, yf, xm, sl, dw) VALUES (?, '2024-01', 'raw_coal', 1250, 't')",
-                   [world.e1.credit_code])
+        db.execute(
+            "INSERT INTO carbon_monthly (xydm, yf, xm, sl, dw) VALUES (?, '2024-01', 'raw_coal', 1250, 't')",
+            [world.e1.credit_code],
+        )
     result = sqlsource.sync(source)
     assert result.ok and result.corrected == 1
     current = ActivityRecord.objects.get(enterprise=world.e1, item="raw_coal", current=True)
@@ -132,10 +146,19 @@ def test_url_is_stored_encrypted_and_shown_masked():
 
 def test_admin_page_never_shows_the_password(world, client_for, sqlite_file):
     client = client_for(world.admin)
-    response = client.post(reverse("admin:intake_sqlsource_add"), {
-        "name": "erp", "connection_url": "postgres://u:topsecret@127.0.0.1:5432/erp", "table": "monthly",
-        "watermark_column": "id", "max_rows": 1000, "column_map": "{}", "enabled": "on", "last_watermark": "",
-    })
+    response = client.post(
+        reverse("admin:intake_sqlsource_add"),
+        {
+            "name": "erp",
+            "connection_url": "postgres://u:topsecret@127.0.0.1:5432/erp",
+            "table": "monthly",
+            "watermark_column": "id",
+            "max_rows": 1000,
+            "column_map": "{}",
+            "enabled": "on",
+            "last_watermark": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     source = SqlSource.objects.get(name="erp")
     assert source.url_display == "postgres://u:***@127.0.0.1:5432/erp"
@@ -143,10 +166,19 @@ def test_admin_page_never_shows_the_password(world, client_for, sqlite_file):
     assert "topsecret" not in change and "***" in change
     assert "topsecret" not in client.get(reverse("admin:intake_sqlsource_changelist")).content.decode()
     # Saving without a new URL keeps the stored one.
-    client.post(reverse("admin:intake_sqlsource_change", args=[source.pk]), {
-        "name": "erp", "connection_url": "", "table": "monthly", "watermark_column": "id", "max_rows": 1000,
-        "column_map": "{}", "enabled": "on", "last_watermark": "",
-    })
+    client.post(
+        reverse("admin:intake_sqlsource_change", args=[source.pk]),
+        {
+            "name": "erp",
+            "connection_url": "",
+            "table": "monthly",
+            "watermark_column": "id",
+            "max_rows": 1000,
+            "column_map": "{}",
+            "enabled": "on",
+            "last_watermark": "",
+        },
+    )
     source.refresh_from_db()
     assert secrets.decrypt(source.url_encrypted) == "postgres://u:topsecret@127.0.0.1:5432/erp"
 
@@ -176,8 +208,10 @@ def pg_database(world):
                 "统一社会信用代码" text, "月份" text, "项目代码" text, "数量" numeric, "单位" text,
                 "备注" text, updated_at timestamptz NOT NULL)""")
             db.execute("CREATE SEQUENCE middle.counter")
-            rows = [(world.e1.credit_code, "2024-01", "raw_coal", "1200.50", "t", "一月", "2024-02-03 10:00+08"),
-                    (world.e1.credit_code, "2024-02", "raw_coal", "1100", "t", "二月", "2024-03-03 10:00+08")]
+            rows = [
+                (world.e1.credit_code, "2024-01", "raw_coal", "1200.50", "t", "一月", "2024-02-03 10:00+08"),
+                (world.e1.credit_code, "2024-02", "raw_coal", "1100", "t", "二月", "2024-03-03 10:00+08"),
+            ]
             with db.cursor() as cursor:
                 cursor.executemany('INSERT INTO middle."月度数据" VALUES (%s, %s, %s, %s, %s, %s, %s)', rows)
         yield url
@@ -188,7 +222,7 @@ def pg_database(world):
 
 @pytest.mark.pg
 def test_postgres_sync_with_timestamp_watermark(world, pg_database):
-    source = make_source(pg_database, table='middle.月度数据', watermark_column="updated_at")
+    source = make_source(pg_database, table="middle.月度数据", watermark_column="updated_at")
     # Non-ASCII identifiers are not "plain": a query maps them instead.
     assert sqlsource.sync(source) is None
     source.refresh_from_db()
@@ -204,16 +238,19 @@ def test_postgres_sync_with_timestamp_watermark(world, pg_database):
     assert ActivityRecord.objects.get(period="2024-01").quantity == 1200.5
     assert ActivityRecord.objects.get(period="2024-01").note == "一月"
     with psycopg.connect(pg_database, autocommit=True) as db:
-        db.execute("""INSERT INTO middle."月度数据" VALUES (%s, '2024-03', 'raw_coal', 900, 't', '', '2024-04-02 09:00+08')""",
-                   [world.e1.credit_code])
+        db.execute(
+            """INSERT INTO middle."月度数据" VALUES (%s, '2024-03', 'raw_coal', 900, 't', '', '2024-04-02 09:00+08')""",
+            [world.e1.credit_code],
+        )
     assert sqlsource.sync(source).imported == 1
     assert sqlsource.sync(source) is None
 
 
 @pytest.mark.pg
 def test_postgres_connection_is_read_only(world, pg_database):
-    source = make_source(pg_database, table="", watermark_column="n",
-                         query="SELECT nextval('middle.counter') AS n")
+    source = make_source(
+        pg_database, table="", watermark_column="n", query="SELECT nextval('middle.counter') AS n"
+    )
     assert sqlsource.sync(source) is None
     source.refresh_from_db()
     assert "read-only transaction" in source.last_status
@@ -223,7 +260,9 @@ def test_postgres_connection_is_read_only(world, pg_database):
 
 @pytest.mark.pg
 def test_postgres_wrong_password_does_not_leak(world, pg_database):
-    source = make_source(pg_database.replace("postgres@", "nobody:hunter2@"), table="t", watermark_column="id")
+    source = make_source(
+        pg_database.replace("postgres@", "nobody:hunter2@"), table="t", watermark_column="id"
+    )
     sqlsource.sync(source)
     source.refresh_from_db()
     assert source.last_status.startswith("error:") and "hunter2" not in source.last_status

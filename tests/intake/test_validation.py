@@ -57,7 +57,12 @@ def test_each_cell_error(world, submit, overrides, code, column, detail):
 def test_values_are_normalised(world, submit):
     rows = [
         row(world.e1.credit_code.lower(), item="RAW_COAL", quantity="1,234.5", unit="万吨", source="发票"),
-        row("　" + world.e1.credit_code.replace("9", "９") + " ", item="natural_gas", quantity="３", unit="万m³"),
+        row(
+            "　" + world.e1.credit_code.replace("9", "９") + " ",
+            item="natural_gas",
+            quantity="３",
+            unit="万m³",
+        ),
         row(world.e1, item="raw_coal.ncv", quantity="20.9", unit="MJ/kg", source="化验"),
         row(world.e1, item="clinker_output.cao", quantity="0.65", unit=""),
     ]
@@ -67,7 +72,10 @@ def test_values_are_normalised(world, submit):
     assert stored["raw_coal"].quantity == 1234.5 and stored["raw_coal"].canonical_quantity == 12_345_000
     assert stored["raw_coal"].source == "invoice" and stored["raw_coal"].unit == "万吨"
     assert stored["natural_gas"].canonical_quantity == 3
-    assert stored["raw_coal.ncv"].canonical_quantity == pytest.approx(20.9) and stored["raw_coal.ncv"].source == "lab"
+    assert (
+        stored["raw_coal.ncv"].canonical_quantity == pytest.approx(20.9)
+        and stored["raw_coal.ncv"].source == "lab"
+    )
     assert stored["clinker_output.cao"].canonical_quantity == 0.65
 
 
@@ -78,14 +86,18 @@ def test_period_of_this_month_is_accepted_next_month_is_future(world, submit):
 
 
 def test_every_error_of_a_row_is_reported(world, submit):
-    result = submit(csv_bytes([row("91339902MA0000001X", period="2099-13", item="x", quantity="1e400", unit="?")]))
+    result = submit(
+        csv_bytes([row("91339902MA0000001X", period="2099-13", item="x", quantity="1e400", unit="?")])
+    )
     assert sorted(codes(result)) == sorted(
         [errors.CREDIT_CHECKSUM, errors.PERIOD_FORMAT, errors.ITEM_UNKNOWN, errors.QUANTITY_INFINITE]
     )
 
 
 def test_row_numbers_are_what_the_user_sees(world, submit):
-    result = submit(csv_bytes([row(world.e1), row(world.e1, item="diesel", quantity="x"), row(world.e1, item="coke")]))
+    result = submit(
+        csv_bytes([row(world.e1), row(world.e1, item="diesel", quantity="x"), row(world.e1, item="coke")])
+    )
     assert [(e["row"], e["code"]) for e in result.report["errors"]] == [(3, errors.QUANTITY_NOT_NUMBER)]
 
 
@@ -121,11 +133,14 @@ def test_government_users_may_not_submit(world, submit):
 
 
 def test_system_door_without_membership(world):
-    result = import_activity(csv_bytes([row(world.e1), row(world.e2)]), actor=None, membership=None, door="cli",
-                             file_name="x.csv")
+    result = import_activity(
+        csv_bytes([row(world.e1), row(world.e2)]), actor=None, membership=None, door="cli", file_name="x.csv"
+    )
     assert result.ok
     with pytest.raises(Exception, match="membership"):
-        import_activity(csv_bytes([row(world.e1)]), actor=None, membership=None, door="upload", file_name="x.csv")
+        import_activity(
+            csv_bytes([row(world.e1)]), actor=None, membership=None, door="upload", file_name="x.csv"
+        )
 
 
 # --- duplicates and stored data -----------------------------------------------------------------------
@@ -134,7 +149,9 @@ def test_system_door_without_membership(world):
 def test_duplicates_within_the_batch(world, submit):
     rows = [row(world.e1), row(world.e1, facility="2号窑"), row(world.e1), row(world.e1, quantity="7")]
     result = submit(csv_bytes(rows))
-    dupes = [(e["row"], e["detail"]) for e in result.report["errors"] if e["code"] == errors.DUPLICATE_IN_BATCH]
+    dupes = [
+        (e["row"], e["detail"]) for e in result.report["errors"] if e["code"] == errors.DUPLICATE_IN_BATCH
+    ]
     assert dupes == [(4, "2"), (5, "2")]
 
 
@@ -169,8 +186,15 @@ def test_a_hundred_thousand_duplicate_rows(world, submit):
 
 
 def test_frame_input(world, submit):
-    frame = pl.DataFrame({"统一社会信用代码": [world.e1.credit_code], "月份": ["2024-01"], "项目代码": ["diesel"],
-                          "数量": ["3.5"], "单位": ["t"]})
+    frame = pl.DataFrame(
+        {
+            "统一社会信用代码": [world.e1.credit_code],
+            "月份": ["2024-01"],
+            "项目代码": ["diesel"],
+            "数量": ["3.5"],
+            "单位": ["t"],
+        }
+    )
     result = submit(frame)
     assert result.ok, result.report
     assert result.source_format == "frame"

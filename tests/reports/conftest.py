@@ -31,8 +31,17 @@ def year_rows(months=MONTHS, coal=100.0):
 def add_records(enterprise, rows):
     batch = ImportBatch.objects.create(door="cli", status="imported", row_count=len(rows))
     ActivityRecord.objects.bulk_create(
-        ActivityRecord(enterprise=enterprise, period=p, item=i, quantity=q, unit=u, canonical_quantity=q, batch=batch,
-                       facility=f, source="meter")
+        ActivityRecord(
+            enterprise=enterprise,
+            period=p,
+            item=i,
+            quantity=q,
+            unit=u,
+            canonical_quantity=q,
+            batch=batch,
+            facility=f,
+            source="meter",
+        )
         for p, i, q, u, f in rows
     )
 
@@ -43,7 +52,9 @@ def calculate(world, actor=None):
     if not FactorSet.objects.filter(code="CN-DEFAULT-2024").exists():
         factor_services.load_shipped()
     factor_set = FactorSet.objects.filter(code="CN-DEFAULT-2024").order_by("-version").first()
-    return accounting.calculate(actor=actor or world.gov_a, region=world.city_a, year=YEAR, factor_set=factor_set)
+    return accounting.calculate(
+        actor=actor or world.gov_a, region=world.city_a, year=YEAR, factor_set=factor_set
+    )
 
 
 @pytest.fixture

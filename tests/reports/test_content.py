@@ -69,7 +69,9 @@ def test_a_monthly_report_is_that_month_of_the_run(reported):
 
 def test_factors_carry_sources_and_confidence(reported):
     report = content.build(reported.e1, YEAR)
-    grid = next(f for f in report["factors"] if f["item"] == "electricity_purchased" and f["parameter"] == "ef")
+    grid = next(
+        f for f in report["factors"] if f["item"] == "electricity_purchased" and f["parameter"] == "ef"
+    )
     assert grid["value"] == 0.5703 and grid["series"] == "MEE_ETS_GRID/CN"
     assert grid["source"] and grid["confidence"] in {"P", "S", "U", "DERIVED"}
     assert report["factor_set"].startswith("CN-DEFAULT-2024@v")

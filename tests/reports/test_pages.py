@@ -22,8 +22,10 @@ pytestmark = pytest.mark.django_db
 def clients(reported, settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
     w = reported
-    return w, {n: signed_in(Client(), getattr(w, n)) for n in (
-        "gov_a", "gov_b", "e1_staff", "e2_staff", "verifier_e1", "verifier_unassigned", "admin")}
+    return w, {
+        n: signed_in(Client(), getattr(w, n))
+        for n in ("gov_a", "gov_b", "e1_staff", "e2_staff", "verifier_e1", "verifier_unassigned", "admin")
+    }
 
 
 def test_download_in_scope_and_404_outside(clients):
@@ -44,7 +46,9 @@ def test_download_in_scope_and_404_outside(clients):
 
 def test_a_period_without_results_is_a_message_not_an_error(clients):
     w, c = clients
-    response = c["e1_staff"].get(reverse("reports:download", args=[w.e1.credit_code, "2019", "pdf"]), follow=True)
+    response = c["e1_staff"].get(
+        reverse("reports:download", args=[w.e1.credit_code, "2019", "pdf"]), follow=True
+    )
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == reverse("reports:index")
 
@@ -64,25 +68,40 @@ def test_templates_page_admin_only(clients):
     assert default.status_code == 200 and default.content[:2] == b"PK"
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = c["admin"].post(reverse("reports:templates"), {
-        "format": "pdf", "name": "A", "note": "", "activate": "on",
-        "file": SimpleUploadedFile("t.html", b"<html><body>{{ r.enterprise.name }} TEMPLATE-A</body></html>"),
-    })
+    response = c["admin"].post(
+        reverse("reports:templates"),
+        {
+            "format": "pdf",
+            "name": "A",
+            "note": "",
+            "activate": "on",
+            "file": SimpleUploadedFile(
+                "t.html", b"<html><body>{{ r.enterprise.name }} TEMPLATE-A</body></html>"
+            ),
+        },
+    )
     assert response.status_code == 302
-    response = c["admin"].post(reverse("reports:templates"), {
-        "format": "pdf", "name": "bad", "file": SimpleUploadedFile("t.html", b"{% for %}"),
-    })
+    response = c["admin"].post(
+        reverse("reports:templates"),
+        {
+            "format": "pdf",
+            "name": "bad",
+            "file": SimpleUploadedFile("t.html", b"{% for %}"),
+        },
+    )
     assert response.status_code == 200 and "REP" not in response.content.decode()[:0]
 
 
-def test_region_job_runs_in_the_background_and_shows_progress(clients, settings):
+def test_region_job_runs_in_the_background_and_shows_progress(clients, django_capture_on_commit_callbacks):
     w, c = clients
-    settings.HUEY = {**settings.HUEY, "immediate": True}
     from huey.contrib.djhuey import HUEY
 
-    HUEY.immediate = True
+    HUEY.immediate = True  # the task runs in-process when the request's transaction commits
     try:
-        response = c["gov_a"].post(reverse("reports:jobs"), {"region": w.city_a.code, "year": YEAR, "format": "docx"})
+        with django_capture_on_commit_callbacks(execute=True):
+            response = c["gov_a"].post(
+                reverse("reports:jobs"), {"region": w.city_a.code, "year": YEAR, "format": "docx"}
+            )
     finally:
         HUEY.immediate = False
     assert response.status_code == 302
@@ -103,8 +122,14 @@ def test_a_job_covers_only_what_its_requester_sees(reported, settings):
     w = reported
     from kiln.accounts.models import Membership
 
-    job = services.start_job(actor=w.gov_a, membership=Membership.objects.get(user=w.gov_a), region=w.city_a,
-                             year=YEAR, fmt="pdf", enterprises=None)
+    job = services.start_job(
+        actor=w.gov_a,
+        membership=Membership.objects.get(user=w.gov_a),
+        region=w.city_a,
+        year=YEAR,
+        fmt="pdf",
+        enterprises=None,
+    )
     # requested by gov_a: E1 only (E2 is in city B, outside the run anyway)
     done = services.run_job(job.pk)
     assert done.status == ReportJob.Status.DONE and done.done == 1

@@ -39,7 +39,9 @@ def pdf_text(data: bytes, tmp_path) -> str | None:
         return None
     path = tmp_path / "r.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
 
 
 def docx_text(data: bytes) -> str:
@@ -63,7 +65,9 @@ def test_pdf_embeds_a_cjk_font_and_shows_the_official_figures(reported, report, 
     assert data.startswith(b"%PDF-")
     objects = pdf_objects(data)
     assert b"/FontFile" in objects, "fonts are embedded"
-    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Noto-Sans-CJK-SC", objects), "the CJK font is embedded (subset)"
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Noto-Sans-CJK-SC", objects), (
+        "the CJK font is embedded (subset)"
+    )
     if shutil.which("pdffonts"):
         path = tmp_path / "f.pdf"
         path.write_bytes(data)
@@ -128,8 +132,9 @@ def test_external_resources_are_never_fetched():
 def test_uploaded_html_template_is_versioned_and_used(reported):
     source = "{% load reports %}<html><body><h1>CUSTOM {{ r.enterprise.credit_code }}</h1>{{ r.total_co2_t|num:2 }}</body></html>"
     first = services.upload_template(actor=reported.admin, fmt="pdf", name="custom", data=source.encode())
-    second = services.upload_template(actor=reported.admin, fmt="pdf", name="custom 2", data=source.encode(),
-                                      activate=False)
+    second = services.upload_template(
+        actor=reported.admin, fmt="pdf", name="custom 2", data=source.encode(), activate=False
+    )
     assert (first.version, second.version) == (1, 2)
     assert first.active and not ReportTemplate.objects.get(pk=second.pk).active
     report = content.build(reported.e1, YEAR)
@@ -163,7 +168,9 @@ def test_uploaded_docx_template_is_used(reported):
 
 def test_cli_writes_the_report_and_audits_it(reported, tmp_path):
     out = tmp_path / "r.docx"
-    call_command("report", reported.e1.credit_code, str(YEAR), "--format", "docx", "-o", str(out), stdout=io.StringIO())
+    call_command(
+        "report", reported.e1.credit_code, str(YEAR), "--format", "docx", "-o", str(out), stdout=io.StringIO()
+    )
     assert out.read_bytes()[:2] == b"PK"
     event = AuditEvent.objects.filter(event_type=402).latest("id")
     assert event.after["format"] == "docx" and event.after["run"] == reported.run.pk

@@ -15,8 +15,13 @@ def checked(world, period=str(YEAR), explain=True) -> Submission:
     if explain:
         for f in check.results:
             if f["severity"] == "warning":
-                services.acknowledge(sub, f["key"], "Explained for the test.", actor=world.e1_staff,
-                                     membership=m(world.e1_staff))
+                services.acknowledge(
+                    sub,
+                    f["key"],
+                    "Explained for the test.",
+                    actor=world.e1_staff,
+                    membership=m(world.e1_staff),
+                )
     sub.refresh_from_db()
     return sub
 

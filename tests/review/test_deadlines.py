@@ -30,7 +30,9 @@ def test_annual_report_on_a_fixed_day_moved_past_weekends_and_holidays(db):
 
 
 def test_working_days_and_make_up_days(db):
-    DeadlinePolicy.objects.create(kind=DeadlineKind.MONTHLY_REPORT, days=5, working_days=True, roll_forward=True)
+    DeadlinePolicy.objects.create(
+        kind=DeadlineKind.MONTHLY_REPORT, days=5, working_days=True, roll_forward=True
+    )
     # month end Fri 2024-05-31 → Mon 3, Tue 4, Wed 5, Thu 6, Fri 7 June
     assert deadlines.due_date(DeadlineKind.MONTHLY_REPORT, "2024-05") == D(2024, 6, 7)
     Holiday.objects.create(date=D(2024, 6, 4), name="holiday")
@@ -46,22 +48,54 @@ def test_extension_before_the_deadline_is_granted_after_it_refused(reviewers):
     sub = opened(w)
     due = deadlines.deadline_of(sub)
     before = due - datetime.timedelta(days=3)
-    refused("REV-EXTENSION-NOT-LATER", services.request_extension, sub, due, "x", actor=w.e1_staff,
-            membership=m(w.e1_staff), today=before)
-    item = services.request_extension(sub, due + datetime.timedelta(days=14), "Lab report delayed.",
-                                      actor=w.e1_staff, membership=m(w.e1_staff), today=before)
-    refused("REV-EXTENSION-PENDING", services.request_extension, sub, due + datetime.timedelta(days=20), "again",
-            actor=w.e1_staff, membership=m(w.e1_staff), today=before)
+    refused(
+        "REV-EXTENSION-NOT-LATER",
+        services.request_extension,
+        sub,
+        due,
+        "x",
+        actor=w.e1_staff,
+        membership=m(w.e1_staff),
+        today=before,
+    )
+    item = services.request_extension(
+        sub,
+        due + datetime.timedelta(days=14),
+        "Lab report delayed.",
+        actor=w.e1_staff,
+        membership=m(w.e1_staff),
+        today=before,
+    )
+    refused(
+        "REV-EXTENSION-PENDING",
+        services.request_extension,
+        sub,
+        due + datetime.timedelta(days=20),
+        "again",
+        actor=w.e1_staff,
+        membership=m(w.e1_staff),
+        today=before,
+    )
     refused("REV-NOT-YOUR-ROLE", services.decide_extension, item, True, actor=w.gov_b, membership=m(w.gov_b))
     services.decide_extension(item, True, "Fine.", actor=w.gov_a, membership=m(w.gov_a))
     sub.refresh_from_db()
     assert deadlines.deadline_of(sub) == due + datetime.timedelta(days=14)
-    refused("REV-EXTENSION-DECIDED", services.decide_extension, item, False, actor=w.gov_a, membership=m(w.gov_a))
+    refused(
+        "REV-EXTENSION-DECIDED", services.decide_extension, item, False, actor=w.gov_a, membership=m(w.gov_a)
+    )
     # after the (extended) deadline: refused, nothing changes
     late = deadlines.deadline_of(sub) + datetime.timedelta(days=1)
     revision = sub.version
-    error = refused("REV-DEADLINE-PASSED", services.request_extension, sub, late + datetime.timedelta(days=30),
-                    "too late", actor=w.e1_staff, membership=m(w.e1_staff), today=late)
+    error = refused(
+        "REV-DEADLINE-PASSED",
+        services.request_extension,
+        sub,
+        late + datetime.timedelta(days=30),
+        "too late",
+        actor=w.e1_staff,
+        membership=m(w.e1_staff),
+        today=late,
+    )
     assert deadlines.deadline_of(sub).isoformat() in error.message
     sub.refresh_from_db()
     assert sub.version == revision and sub.extension_requests.count() == 1

@@ -22,9 +22,20 @@ pytestmark = pytest.mark.django_db
 def clients(reviewers, settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
     w = reviewers
-    return w, {name: signed_in(Client(), getattr(w, name)) for name in (
-        "gov_a", "gov_b", "gov_county", "gov_province", "e1_staff", "e2_staff", "verifier_e1",
-        "verifier_unassigned", "admin")}
+    return w, {
+        name: signed_in(Client(), getattr(w, name))
+        for name in (
+            "gov_a",
+            "gov_b",
+            "gov_county",
+            "gov_province",
+            "e1_staff",
+            "e2_staff",
+            "verifier_e1",
+            "verifier_unassigned",
+            "admin",
+        )
+    }
 
 
 def test_outsiders_get_404_for_every_object_route(clients):
@@ -33,7 +44,8 @@ def test_outsiders_get_404_for_every_object_route(clients):
     assignment = verification.assign(w.e1, YEAR, body_of(w.verifier_e1), actor=w.gov_a, membership=m(w.gov_a))
     act(sub, "start_preliminary", w.gov_county)
     item = __import__("kiln.review.services", fromlist=["x"]).request_information(
-        sub, "?", actor=w.gov_county, membership=m(w.gov_county))
+        sub, "?", actor=w.gov_county, membership=m(w.gov_county)
+    )
     from kiln.review import sampling
 
     draw = sampling.draw(w.city_a, YEAR, 1, "county", seed=1, actor=w.gov_a, membership=m(w.gov_a))
@@ -63,7 +75,10 @@ def test_outsiders_get_404_for_every_object_route(clients):
         for url in get_routes:
             assert c[outsider].get(url).status_code == 404, (outsider, url)
         for url in post_routes:
-            assert c[outsider].post(url, {"action": "approve", "version": 0}).status_code == 404, (outsider, url)
+            assert c[outsider].post(url, {"action": "approve", "version": 0}).status_code == 404, (
+                outsider,
+                url,
+            )
     sub.refresh_from_db()
     assert sub.state == State.PRELIMINARY
     # the insiders see the submission; the assigned body its assignment
@@ -86,16 +101,23 @@ def test_enterprise_flow_through_the_pages(clients):
     assert "REV-SC-EVIDENCE" in page
     check = sub.self_checks.first()
     for f in check.results:
-        e1.post(reverse("review:acknowledge", args=[sub.pk]), {"key": f["key"], "explanation": "paper records"})
+        e1.post(
+            reverse("review:acknowledge", args=[sub.pk]), {"key": f["key"], "explanation": "paper records"}
+        )
     sub.refresh_from_db()
-    response = e1.post(reverse("review:transition", args=[sub.pk]), {"action": "submit", "version": sub.version},
-                       follow=True)
+    response = e1.post(
+        reverse("review:transition", args=[sub.pk]), {"action": "submit", "version": sub.version}, follow=True
+    )
     assert response.status_code == 200
     sub.refresh_from_db()
     assert sub.state == State.SUBMITTED
     # a stale form (the revision shown before) is told what happened, in its language
-    response = e1.post(reverse("review:transition", args=[sub.pk]), {"action": "withdraw", "version": 0},
-                       follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    response = e1.post(
+        reverse("review:transition", args=[sub.pk]),
+        {"action": "withdraw", "version": 0},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert "Someone else acted on this report" in response.content.decode()
     sub.refresh_from_db()
     assert sub.state == State.SUBMITTED
@@ -107,7 +129,9 @@ def test_reviewer_queue_filters_and_bulk_start(clients):
     page = c["gov_county"].get(reverse("review:queue"), {"state": "submitted", "year": str(YEAR)})
     assert page.status_code == 200 and w.e1.name in page.content.decode()
     assert w.e1.name not in c["gov_b"].get(reverse("review:queue")).content.decode()
-    response = c["gov_county"].post(reverse("review:bulk"), {"action": Action.START_PRELIMINARY, "ids": [sub.pk]})
+    response = c["gov_county"].post(
+        reverse("review:bulk"), {"action": Action.START_PRELIMINARY, "ids": [sub.pk]}
+    )
     assert response.status_code == 302
     sub.refresh_from_db()
     assert sub.state == State.PRELIMINARY and sub.preliminary_reviewer == w.gov_county
@@ -118,10 +142,20 @@ def test_return_form_with_item_comments(clients):
     sub = submitted(w)
     act(sub, "start_preliminary", w.gov_county)
     sub.refresh_from_db()
-    c["gov_county"].post(reverse("review:transition", args=[sub.pk]), {
-        "action": "return", "version": sub.version, "comment": "", "item_1": "total", "text_1": "Too high?",
-        "item_2": "", "text_2": "", "item_3": "", "text_3": "",
-    })
+    c["gov_county"].post(
+        reverse("review:transition", args=[sub.pk]),
+        {
+            "action": "return",
+            "version": sub.version,
+            "comment": "",
+            "item_1": "total",
+            "text_1": "Too high?",
+            "item_2": "",
+            "text_2": "",
+            "item_3": "",
+            "text_3": "",
+        },
+    )
     sub.refresh_from_db()
     assert sub.state == State.RETURNED
     page = c["e1_staff"].get(reverse("review:detail", args=[sub.pk])).content.decode()
@@ -136,9 +170,14 @@ def test_verifier_workspace_and_conclusion_upload(clients):
     assert w.e1.name not in c["verifier_unassigned"].get(reverse("review:verification")).content.decode()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = c["verifier_e1"].post(reverse("review:conclude", args=[assignment.pk]), {
-        "conclusion": "confirmed", "text": "ok", "report": SimpleUploadedFile("report.pdf", PDF, "application/pdf"),
-    })
+    response = c["verifier_e1"].post(
+        reverse("review:conclude", args=[assignment.pk]),
+        {
+            "conclusion": "confirmed",
+            "text": "ok",
+            "report": SimpleUploadedFile("report.pdf", PDF, "application/pdf"),
+        },
+    )
     assert response.status_code == 302
     assignment.refresh_from_db()
     assert assignment.status == "concluded"
@@ -148,13 +187,17 @@ def test_verifier_workspace_and_conclusion_upload(clients):
 
 def test_sampling_pages(clients):
     w, c = clients
-    response = c["gov_a"].post(reverse("review:sampling-draw"), {
-        "region": w.city_a.code, "year": YEAR, "size": 1, "stratify_by": "county", "seed": 42})
+    response = c["gov_a"].post(
+        reverse("review:sampling-draw"),
+        {"region": w.city_a.code, "year": YEAR, "size": 1, "stratify_by": "county", "seed": 42},
+    )
     assert response.status_code == 302
     page = c["gov_a"].get(response["Location"]).content.decode()
     assert w.e1.name in page and "42" in page
-    response = c["gov_b"].post(reverse("review:sampling-draw"), {
-        "region": w.city_a.code, "year": YEAR, "size": 1, "stratify_by": "county"})
+    response = c["gov_b"].post(
+        reverse("review:sampling-draw"),
+        {"region": w.city_a.code, "year": YEAR, "size": 1, "stratify_by": "county"},
+    )
     assert response.status_code == 302  # the form refuses a region gov_b cannot see; nothing drawn
     from kiln.review.models import SamplingDraw
 
@@ -172,9 +215,11 @@ def test_pages_in_both_languages(clients):
     w, c = clients
     sub = in_final(w)
     for language in ("zh-hans", "en"):
-        for client, url in ((c["gov_province"], reverse("review:detail", args=[sub.pk])),
-                            (c["gov_province"], reverse("review:queue")),
-                            (c["e1_staff"], reverse("review:submissions"))):
+        for client, url in (
+            (c["gov_province"], reverse("review:detail", args=[sub.pk])),
+            (c["gov_province"], reverse("review:queue")),
+            (c["e1_staff"], reverse("review:submissions")),
+        ):
             response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
             assert response.status_code == 200
             assert response.headers["Content-Language"] == language
@@ -188,16 +233,23 @@ def test_api_transition_with_revision_check(clients):
     sub = submitted(w)
     url = f"/api/v1/review/submissions/{sub.pk}/transitions"
     revision = Submission.objects.get(pk=sub.pk).version
-    ok = c["gov_county"].post(url, json.dumps({"action": "start_preliminary", "version": revision}),
-                              content_type="application/json")
+    ok = c["gov_county"].post(
+        url, json.dumps({"action": "start_preliminary", "version": revision}), content_type="application/json"
+    )
     assert ok.status_code == 200 and ok.json()["state"] == "preliminary"
     assert "pass_preliminary" in ok.json()["available_transitions"]
-    stale = c["gov_a"].post(url, json.dumps({"action": "return", "version": revision, "comment": "x"}),
-                            content_type="application/json")
+    stale = c["gov_a"].post(
+        url,
+        json.dumps({"action": "return", "version": revision, "comment": "x"}),
+        content_type="application/json",
+    )
     assert stale.status_code == 409 and stale.json()["code"] == "REV-STALE"
     out_of_turn = c["e1_staff"].post(url, json.dumps({"action": "approve"}), content_type="application/json")
     assert out_of_turn.status_code == 409 and out_of_turn.json()["code"] == "REV-NOT-ALLOWED-NOW"
-    assert c["gov_b"].post(url, json.dumps({"action": "approve"}), content_type="application/json").status_code == 404
+    assert (
+        c["gov_b"].post(url, json.dumps({"action": "approve"}), content_type="application/json").status_code
+        == 404
+    )
     listed = c["gov_a"].get("/api/v1/review/submissions").json()
     assert [s["id"] for s in listed] == [sub.pk]
     assert c["gov_b"].get("/api/v1/review/submissions").json() == []

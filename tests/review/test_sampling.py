@@ -26,16 +26,28 @@ def city(reviewers):
     for i in range(12):
         region = w.county_a if i < 6 else w.city_a
         code = credit_code.make("9", "1", region.code, f"MA{i + 10:07d}")
-        e = Enterprise.objects.create(name=f"企业{i}", credit_code=code, region=region, industry=w.cement,
-                                      size=["large", "medium", "small"][i % 3])
+        e = Enterprise.objects.create(
+            name=f"企业{i}",
+            credit_code=code,
+            region=region,
+            industry=w.cement,
+            size=["large", "medium", "small"][i % 3],
+        )
         add_records(e, [(f"{YEAR}-01", "raw_coal", 10.0, "t", "")])
         w.more.append(e)
     return w
 
 
 def draw(w, **kwargs):
-    return sampling.draw(w.city_a, YEAR, kwargs.pop("size", 5), kwargs.pop("stratify_by", "county"),
-                         actor=w.gov_a, membership=m(w.gov_a), **kwargs)
+    return sampling.draw(
+        w.city_a,
+        YEAR,
+        kwargs.pop("size", 5),
+        kwargs.pop("stratify_by", "county"),
+        actor=w.gov_a,
+        membership=m(w.gov_a),
+        **kwargs,
+    )
 
 
 def test_same_seed_same_sample_and_verifiable(city):
@@ -46,7 +58,8 @@ def test_same_seed_same_sample_and_verifiable(city):
     assert set(first.allocation) == {w.county_a.code, w.city_a.code}
     second = draw(w, seed=20240601, supersedes=first, reason="first draw had the wrong year")
     assert list(first.sampled.values_list("enterprise_id", flat=True)) == list(
-        second.sampled.values_list("enterprise_id", flat=True))
+        second.sampled.values_list("enterprise_id", flat=True)
+    )
     assert len(first.frame) == 13 and first.population_sha256 == second.population_sha256
 
 
@@ -66,7 +79,8 @@ def test_tampering_with_a_stored_draw_is_detected(city):
     w = city
     made = draw(w, seed=7)
     SampledEnterprise.objects.filter(draw=made, rank=1).update(
-        enterprise=next(e for e in w.more if not made.sampled.filter(enterprise=e).exists()))
+        enterprise=next(e for e in w.more if not made.sampled.filter(enterprise=e).exists())
+    )
     assert not sampling.verify(made)
 
 
@@ -82,8 +96,12 @@ def test_risk_raises_the_weight(city):
 def test_refusals(city):
     w = city
     refused("REV-SAMPLE-SIZE", draw, w, size=99)
-    refused("REV-NOT-YOUR-ROLE", sampling.draw, w.city_a, YEAR, 3, "county", actor=w.gov_b, membership=m(w.gov_b))
-    refused("REV-NOT-A-CITY", sampling.draw, w.province, YEAR, 3, "county", actor=w.gov_a, membership=m(w.gov_a))
+    refused(
+        "REV-NOT-YOUR-ROLE", sampling.draw, w.city_a, YEAR, 3, "county", actor=w.gov_b, membership=m(w.gov_b)
+    )
+    refused(
+        "REV-NOT-A-CITY", sampling.draw, w.province, YEAR, 3, "county", actor=w.gov_a, membership=m(w.gov_a)
+    )
     assert not SamplingDraw.objects.exists()
 
 
@@ -91,10 +109,19 @@ def test_recording_the_on_site_result(city):
     w = city
     made = draw(w, seed=9)
     sampled = made.sampled.first()
-    refused("REV-BAD-RESULT", sampling.record_result, sampled, "pending", "", None, actor=w.gov_a,
-            membership=m(w.gov_a))
-    sampling.record_result(sampled, "issues", "Meter calibration expired.", None, actor=w.gov_a,
-                           membership=m(w.gov_a))
+    refused(
+        "REV-BAD-RESULT",
+        sampling.record_result,
+        sampled,
+        "pending",
+        "",
+        None,
+        actor=w.gov_a,
+        membership=m(w.gov_a),
+    )
+    sampling.record_result(
+        sampled, "issues", "Meter calibration expired.", None, actor=w.gov_a, membership=m(w.gov_a)
+    )
     sampled.refresh_from_db()
     assert sampled.result == "issues" and sampled.recorded_by == w.gov_a
     # an enterprise found with issues weighs more in the next draw

@@ -30,8 +30,9 @@ def body_of(user):
 
 
 def assign(w, user=None, year=YEAR, **kwargs):
-    return verification.assign(w.e1, year, body_of(w.verifier_e1), actor=user or w.gov_a,
-                               membership=m(user or w.gov_a), **kwargs)
+    return verification.assign(
+        w.e1, year, body_of(w.verifier_e1), actor=user or w.gov_a, membership=m(user or w.gov_a), **kwargs
+    )
 
 
 def test_assignment_gives_the_body_access_to_that_enterprise_only(reviewers):
@@ -42,7 +43,9 @@ def test_assignment_gives_the_body_access_to_that_enterprise_only(reviewers):
     assert not visible_enterprises(m(w.verifier_unassigned)).exists()
     assert assignment.access_until > timezone.localdate()
     # the assignment's period ends: access ends
-    VerificationAssignment.objects.filter(pk=assignment.pk).update(access_until=timezone.localdate() - datetime.timedelta(days=1))
+    VerificationAssignment.objects.filter(pk=assignment.pk).update(
+        access_until=timezone.localdate() - datetime.timedelta(days=1)
+    )
     assert not visible_enterprises(m(w.verifier_e1)).exists()
 
 
@@ -56,8 +59,15 @@ def test_visible_enterprises_stays_one_query(reviewers, django_assert_num_querie
 
 def test_conflict_of_interest_is_refused(reviewers):
     w = reviewers
-    verification.engage(body_of(w.verifier_e1), w.e1, datetime.date(YEAR, 6, 1), datetime.date(YEAR, 8, 31),
-                        "energy audit", actor=w.gov_a, membership=m(w.gov_a))
+    verification.engage(
+        body_of(w.verifier_e1),
+        w.e1,
+        datetime.date(YEAR, 6, 1),
+        datetime.date(YEAR, 8, 31),
+        "energy audit",
+        actor=w.gov_a,
+        membership=m(w.gov_a),
+    )
     refused("REV-CONFLICT-OF-INTEREST", assign, w)
     assert not VerificationAssignment.objects.exists()
     # an engagement in another year is no conflict for this one
@@ -69,21 +79,37 @@ def test_a_consultant_sees_the_enterprises_it_is_engaged_by(reviewers):
     from tests.personas import user_with
 
     w = reviewers
-    consultancy = ThirdPartyAgency.objects.create(kind="third_party", name="咨询公司", region=w.province,
-                                                  agency_type="consultancy")
+    consultancy = ThirdPartyAgency.objects.create(
+        kind="third_party", name="咨询公司", region=w.province, agency_type="consultancy"
+    )
     consultant = user_with("consultant", consultancy, Role.CONSULTANT)
     assert not visible_enterprises(m(consultant)).exists()
-    verification.engage(consultancy, w.e1, timezone.localdate() - datetime.timedelta(days=10), None, "",
-                        actor=w.gov_a, membership=m(w.gov_a))
+    verification.engage(
+        consultancy,
+        w.e1,
+        timezone.localdate() - datetime.timedelta(days=10),
+        None,
+        "",
+        actor=w.gov_a,
+        membership=m(w.gov_a),
+    )
     assert list(visible_enterprises(m(consultant))) == [w.e1]
 
 
 def test_only_verification_bodies_and_only_by_the_region(reviewers):
     w = reviewers
-    consultancy = ThirdPartyAgency.objects.create(kind="third_party", name="咨询", region=w.province,
-                                                  agency_type="consultancy")
-    refused("REV-NOT-A-VERIFICATION-BODY", verification.assign, w.e1, YEAR, consultancy, actor=w.gov_a,
-            membership=m(w.gov_a))
+    consultancy = ThirdPartyAgency.objects.create(
+        kind="third_party", name="咨询", region=w.province, agency_type="consultancy"
+    )
+    refused(
+        "REV-NOT-A-VERIFICATION-BODY",
+        verification.assign,
+        w.e1,
+        YEAR,
+        consultancy,
+        actor=w.gov_a,
+        membership=m(w.gov_a),
+    )
     refused("REV-NOT-YOUR-ROLE", assign, w, user=w.gov_b)
     assign(w)
     refused("REV-ALREADY-ASSIGNED", assign, w)
@@ -98,20 +124,56 @@ def test_the_assigned_verifier_reviews_concludes_and_the_conclusion_feeds_the_fi
     act(sub, "start_preliminary", w.verifier_e1)
     act(sub, "pass_preliminary", w.verifier_e1)
     refused("REV-VERIFICATION-PENDING", act, sub, "approve", w.gov_province)
-    verification.add_finding(assignment, "Coal NCV of March measured on a sample from February.", "observation",
-                             "activity:raw_coal:1号窑", actor=w.verifier_e1, membership=m(w.verifier_e1))
-    refused("REV-NOT-YOUR-ASSIGNMENT", verification.add_finding, assignment, "x", "observation",
-            actor=w.verifier_unassigned, membership=m(w.verifier_unassigned))
-    refused("REV-REPORT-FILE", verification.conclude, assignment, "confirmed", "", "r.pdf", b"not a pdf",
-            actor=w.verifier_e1, membership=m(w.verifier_e1))
-    done = verification.conclude(assignment, "qualified", "Confirmed with one observation.", "核查报告.pdf", PDF,
-                                 verified_total_t=w.run.total_co2_t, actor=w.verifier_e1,
-                                 membership=m(w.verifier_e1))
+    verification.add_finding(
+        assignment,
+        "Coal NCV of March measured on a sample from February.",
+        "observation",
+        "activity:raw_coal:1号窑",
+        actor=w.verifier_e1,
+        membership=m(w.verifier_e1),
+    )
+    refused(
+        "REV-NOT-YOUR-ASSIGNMENT",
+        verification.add_finding,
+        assignment,
+        "x",
+        "observation",
+        actor=w.verifier_unassigned,
+        membership=m(w.verifier_unassigned),
+    )
+    refused(
+        "REV-REPORT-FILE",
+        verification.conclude,
+        assignment,
+        "confirmed",
+        "",
+        "r.pdf",
+        b"not a pdf",
+        actor=w.verifier_e1,
+        membership=m(w.verifier_e1),
+    )
+    done = verification.conclude(
+        assignment,
+        "qualified",
+        "Confirmed with one observation.",
+        "核查报告.pdf",
+        PDF,
+        verified_total_t=w.run.total_co2_t,
+        actor=w.verifier_e1,
+        membership=m(w.verifier_e1),
+    )
     assert done.status == "concluded" and done.report_ledger_index is not None
     entry = LedgerEntry.objects.get(index=done.report_ledger_index)
     assert json.loads(entry.payload)["data"]["sha256"] == done.report_sha256
-    refused("REV-ASSIGNMENT-CLOSED", verification.add_finding, assignment, "late", "observation",
-            actor=w.verifier_e1, membership=m(w.verifier_e1))
+    refused(
+        "REV-ASSIGNMENT-CLOSED",
+        verification.add_finding,
+        assignment,
+        "late",
+        "observation",
+        actor=w.verifier_e1,
+        membership=m(w.verifier_e1),
+    )
     act(sub, "approve", w.gov_province)
 
 
@@ -119,8 +181,15 @@ def test_a_negative_conclusion_blocks_approval(reviewers):
     w = reviewers
     assignment = assign(w)
     sub = in_final(w)
-    verification.conclude(assignment, "not_confirmed", "Material misstatement in coal.", "r.pdf", PDF,
-                          actor=w.verifier_e1, membership=m(w.verifier_e1))
+    verification.conclude(
+        assignment,
+        "not_confirmed",
+        "Material misstatement in coal.",
+        "r.pdf",
+        PDF,
+        actor=w.verifier_e1,
+        membership=m(w.verifier_e1),
+    )
     refused("REV-VERIFICATION-FAILED", act, sub, "approve", w.gov_province)
     act(sub, "return", w.gov_province, comment="See the verification report.")
 
@@ -128,8 +197,14 @@ def test_a_negative_conclusion_blocks_approval(reviewers):
 def test_proof_bundles_for_the_assigned_year(reviewers):
     w = reviewers
     assign(w)
-    deposits.deposit(enterprise=w.e1, period=f"{YEAR}-03", kind="invoice", upload=PDF, original_name="inv.pdf",
-                     actor=w.e1_staff)
+    deposits.deposit(
+        enterprise=w.e1,
+        period=f"{YEAR}-03",
+        kind="invoice",
+        upload=PDF,
+        original_name="inv.pdf",
+        actor=w.e1_staff,
+    )
     data = verification.proof_bundles(w.e1, YEAR, actor=w.verifier_e1)
     archive = zipfile.ZipFile(io.BytesIO(data))
     manifest = json.loads(archive.read("manifest.json"))

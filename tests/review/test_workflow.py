@@ -66,8 +66,9 @@ def test_draft_to_approved_with_three_reviewers(reviewers):
     assert sub.state == State.APPROVED and sub.approved_by == w.gov_province
     frozen = EnterpriseMonth.objects.filter(enterprise=w.e1, period__startswith=f"{YEAR}-", frozen=True)
     assert frozen.count() == 12
-    assert list(Transition.objects.filter(submission=sub).order_by("at", "id").values_list("action", flat=True)) == [
-        "submit", "start_preliminary", "pass_preliminary", "approve"]
+    assert list(
+        Transition.objects.filter(submission=sub).order_by("at", "id").values_list("action", flat=True)
+    ) == ["submit", "start_preliminary", "pass_preliminary", "approve"]
     assert AuditEvent.objects.filter(target_type="review.submission", event_type=305).exists()
 
 
@@ -106,13 +107,32 @@ def test_submit_needs_a_fresh_clean_self_check_with_explained_warnings(reviewers
     warnings = [f for f in check.results if f["severity"] == "warning"]
     assert warnings, "no evidence deposited: a warning for a non-key emitter"
     refused("REV-WARNINGS-NOT-ACKNOWLEDGED", act, sub, "submit", w.e1_staff)
-    refused("REV-EXPLANATION-REQUIRED", services.acknowledge, sub, warnings[0]["key"], "  ",
-            actor=w.e1_staff, membership=m(w.e1_staff))
-    refused("REV-UNKNOWN-FINDING", services.acknowledge, sub, "nope", "x", actor=w.e1_staff,
-            membership=m(w.e1_staff))
+    refused(
+        "REV-EXPLANATION-REQUIRED",
+        services.acknowledge,
+        sub,
+        warnings[0]["key"],
+        "  ",
+        actor=w.e1_staff,
+        membership=m(w.e1_staff),
+    )
+    refused(
+        "REV-UNKNOWN-FINDING",
+        services.acknowledge,
+        sub,
+        "nope",
+        "x",
+        actor=w.e1_staff,
+        membership=m(w.e1_staff),
+    )
     for f in warnings:
-        services.acknowledge(sub, f["key"], "Evidence is kept on paper at the plant.", actor=w.e1_staff,
-                             membership=m(w.e1_staff))
+        services.acknowledge(
+            sub,
+            f["key"],
+            "Evidence is kept on paper at the plant.",
+            actor=w.e1_staff,
+            membership=m(w.e1_staff),
+        )
     # the data change after the check: the check is stale
     add_records(w.e1, [(f"{YEAR}-12", "diesel", 1.0, "t", "")])
     refused("REV-SELF-CHECK-STALE", act, sub, "submit", w.e1_staff)
@@ -148,18 +168,25 @@ def test_return_with_item_comments_then_resubmit_as_a_new_version_with_a_diff(re
     act(sub, "start_preliminary", w.gov_county)
     refused("REV-COMMENT-REQUIRED", act, sub, "return", w.gov_county)
     refused("REV-BAD-ITEM", act, sub, "return", w.gov_county, comments=[("activity:nonsense:", "what?")])
-    act(sub, "return", w.gov_county, comment="Check the coal",
-        comments=[("activity:raw_coal:1号窑", "The coal of March looks low."), ("total", "Total?")])
+    act(
+        sub,
+        "return",
+        w.gov_county,
+        comment="Check the coal",
+        comments=[("activity:raw_coal:1号窑", "The coal of March looks low."), ("total", "Total?")],
+    )
     sub.refresh_from_db()
     assert sub.state == State.RETURNED
     comments = list(ReviewComment.objects.filter(submission=sub).order_by("id"))
     assert [c.item_key for c in comments] == ["activity:raw_coal:1号窑", "total"]
     assert comments[0].version.number == 1 and comments[0].stage == "preliminary"
-    services.respond_to_comment(comments[0], "Corrected from the weighbridge ledger.", actor=w.e1_staff,
-                                membership=m(w.e1_staff))
+    services.respond_to_comment(
+        comments[0], "Corrected from the weighbridge ledger.", actor=w.e1_staff, membership=m(w.e1_staff)
+    )
     # the enterprise corrects March, the city recalculates, the enterprise checks and resubmits
     ActivityRecord.objects.filter(enterprise=w.e1, period=f"{YEAR}-03", item="raw_coal").update(
-        quantity=150.0, canonical_quantity=150.0, version=2)
+        quantity=150.0, canonical_quantity=150.0, version=2
+    )
     w.run = calculate(w)
     services.run_self_check(sub, actor=w.e1_staff, membership=m(w.e1_staff))
     act(sub, "submit", w.e1_staff, comment="Coal of March corrected")
@@ -198,18 +225,24 @@ def test_two_reviewers_at_once_one_wins_the_other_is_told(reviewers):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_transitions_in_threads(world, settings, tmp_path):
     """Two threads approve the same submission with the same revision: exactly one succeeds."""
+    from kiln.accounts.roles import Role
     from tests.reports.conftest import year_rows
     from tests.review.conftest import GovernmentDepartment, user_with
-    from kiln.accounts.roles import Role
 
     settings.VAR_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "media"
     add_records(world.e1, year_rows())
     world.run = calculate(world)
-    world.gov_county = user_with("gov_county_t", GovernmentDepartment.objects.create(
-        kind="government", name="区", region=world.county_a), Role.GOV_REVIEWER)
-    world.gov_province = user_with("gov_province_t", GovernmentDepartment.objects.create(
-        kind="government", name="省", region=world.province), Role.GOV_REVIEWER)
+    world.gov_county = user_with(
+        "gov_county_t",
+        GovernmentDepartment.objects.create(kind="government", name="区", region=world.county_a),
+        Role.GOV_REVIEWER,
+    )
+    world.gov_province = user_with(
+        "gov_province_t",
+        GovernmentDepartment.objects.create(kind="government", name="省", region=world.province),
+        Role.GOV_REVIEWER,
+    )
     sub = in_final(world)
     revision = Submission.objects.get(pk=sub.pk).version
     results = []
@@ -257,8 +290,14 @@ def test_approved_data_is_locked(reviewers, settings):
 
     before = ActivityRecord.objects.filter(enterprise=w.e1).count()
     csv = (f"credit_code,period,item,quantity,unit\n{w.e1.credit_code},{YEAR}-03,raw_coal,999,t\n").encode()
-    result = intake.import_activity(csv, file_name="fix.csv", membership=m(w.e1_staff), actor=w.e1_staff,
-                                    door="upload", correction_reason="late fix")
+    result = intake.import_activity(
+        csv,
+        file_name="fix.csv",
+        membership=m(w.e1_staff),
+        actor=w.e1_staff,
+        door="upload",
+        correction_reason="late fix",
+    )
     assert not result.ok
     assert "INT-MONTH-FROZEN" in result.report["counts"]
     assert ActivityRecord.objects.filter(enterprise=w.e1).count() == before
@@ -267,26 +306,53 @@ def test_approved_data_is_locked(reviewers, settings):
 def test_information_requests_hold_the_review_until_answered(reviewers):
     w = reviewers
     sub = submitted(w)
-    refused("REV-NOT-ALLOWED-NOW", services.request_information, sub, "?", actor=w.gov_county,
-            membership=m(w.gov_county))  # not in review yet
+    refused(
+        "REV-NOT-ALLOWED-NOW",
+        services.request_information,
+        sub,
+        "?",
+        actor=w.gov_county,
+        membership=m(w.gov_county),
+    )  # not in review yet
     act(sub, "start_preliminary", w.gov_county)
     refused("REV-NOT-YOUR-ROLE", services.request_information, sub, "?", actor=w.gov_b, membership=m(w.gov_b))
-    item = services.request_information(sub, "Send the coal weighbridge ledger for March.", actor=w.gov_county,
-                                        membership=m(w.gov_county))
+    item = services.request_information(
+        sub, "Send the coal weighbridge ledger for March.", actor=w.gov_county, membership=m(w.gov_county)
+    )
     refused("REV-INFO-OPEN", act, sub, "pass_preliminary", w.gov_county)
     services.answer_information(item, "Deposited as evidence.", actor=w.e1_staff, membership=m(w.e1_staff))
-    refused("REV-ALREADY-ANSWERED", services.answer_information, item, "again", actor=w.e1_staff,
-            membership=m(w.e1_staff))
+    refused(
+        "REV-ALREADY-ANSWERED",
+        services.answer_information,
+        item,
+        "again",
+        actor=w.e1_staff,
+        membership=m(w.e1_staff),
+    )
     act(sub, "pass_preliminary", w.gov_county)
 
 
 def test_reassignment(reviewers):
     w = reviewers
     sub = submitted(w)
-    refused("REV-NOT-YOUR-ROLE", services.reassign, sub, "preliminary", w.gov_a, actor=w.gov_county,
-            membership=m(w.gov_county))  # a county reviewer may not reassign
-    refused("REV-BAD-ASSIGNEE", services.reassign, sub, "preliminary", w.gov_b, actor=w.gov_a,
-            membership=m(w.gov_a))
+    refused(
+        "REV-NOT-YOUR-ROLE",
+        services.reassign,
+        sub,
+        "preliminary",
+        w.gov_a,
+        actor=w.gov_county,
+        membership=m(w.gov_county),
+    )  # a county reviewer may not reassign
+    refused(
+        "REV-BAD-ASSIGNEE",
+        services.reassign,
+        sub,
+        "preliminary",
+        w.gov_b,
+        actor=w.gov_a,
+        membership=m(w.gov_a),
+    )
     services.reassign(sub, "preliminary", w.gov_county, actor=w.gov_a, membership=m(w.gov_a))
     sub.refresh_from_db()
     assert "start_preliminary" not in workflow.available_transitions(sub, w.gov_a)
@@ -299,8 +365,9 @@ def test_bulk_start(reviewers):
     first = submitted(w)
     second = submitted(w, f"{YEAR}-03")
     draft = opened(w, f"{YEAR}-04")
-    done, failed = services.bulk_transition([first, second, draft], "start_preliminary", actor=w.gov_county,
-                                            membership=m(w.gov_county))
+    done, failed = services.bulk_transition(
+        [first, second, draft], "start_preliminary", actor=w.gov_county, membership=m(w.gov_county)
+    )
     assert done == 2 and [s.pk for s, _e in failed] == [draft.pk]
 
 

@@ -118,4 +118,14 @@ class Command(BaseCommand):
             if not economic.ok:
                 raise CommandError(f"economic.csv: {economic.errors[0].code} {economic.errors[0].message}")
             self.stdout.write(f"Economic data: {economic.created:,} enterprise-years (economic.csv)")
+            from django.apps import apps
+
+            if apps.is_installed("kiln.grid"):  # the grid company's meter readings (kiln.grid)
+                from kiln.grid.services import load_demo_metered
+
+                metered = load_demo_metered(out / "metered_electricity.csv")
+                if metered is not None and not metered.ok:
+                    raise CommandError(f"metered_electricity.csv: {metered.report.get('counts')}")
+                if metered is not None:
+                    self.stdout.write(f"Metered electricity: {metered.created:,} readings (metered_electricity.csv)")
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s"))

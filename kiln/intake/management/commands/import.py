@@ -27,7 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="check only; save nothing")
         parser.add_argument("--json", action="store_true", help="print the result and error report as JSON")
-        parser.add_argument("--as", dest="username", help="act as this user (their first membership that may submit data)")
+        parser.add_argument(
+            "--as", dest="username", help="act as this user (their first membership that may submit data)"
+        )
         parser.add_argument("--reason", help="import as a correction of stored data, for this reason")
 
     def handle(self, *args, kind, file: Path, dry_run, json: bool, username, reason, **options):
@@ -37,8 +39,13 @@ class Command(BaseCommand):
         try:
             with file.open("rb") as handle:
                 result = import_activity(
-                    handle, actor=actor, membership=membership, door=ImportBatch.Door.CLI, dry_run=dry_run,
-                    correction_reason=reason, file_name=file.name,
+                    handle,
+                    actor=actor,
+                    membership=membership,
+                    door=ImportBatch.Door.CLI,
+                    dry_run=dry_run,
+                    correction_reason=reason,
+                    file_name=file.name,
                 )
         except IntakeError as exc:
             raise CommandError(f"{exc.code}: {exc}") from exc
@@ -55,7 +62,9 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"no active user {username!r}")
-        for membership in Membership.objects.filter(user=user, active=True).select_related("organisation").order_by("id"):
+        for membership in (
+            Membership.objects.filter(user=user, active=True).select_related("organisation").order_by("id")
+        ):
             if membership.has_perm(Perm.SUBMIT_DATA):
                 return user, membership
         raise CommandError(f"{username} holds no role that may submit activity data")
@@ -63,13 +72,19 @@ class Command(BaseCommand):
     def _summary(self, result):
         if result.ok:
             verb = "would import" if result.dry_run else "imported"
-            self.stdout.write(f"{verb} {result.rows} rows ({result.source_format}); batch {result.batch_id}"
-                              + (f", ledger entry {result.ledger_index}" if result.ledger_index is not None else ""))
+            self.stdout.write(
+                f"{verb} {result.rows} rows ({result.source_format}); batch {result.batch_id}"
+                + (f", ledger entry {result.ledger_index}" if result.ledger_index is not None else "")
+            )
             return
         for e in result.as_dict()["errors"]:
-            self.stdout.write(f"row {e['row'] if e['row'] is not None else '-'}\t{e['column']}\t{e['code']}\t{e['message_en']}")
+            self.stdout.write(
+                f"row {e['row'] if e['row'] is not None else '-'}\t{e['column']}\t{e['code']}\t{e['message_en']}"
+            )
         if result.report.get("truncated"):
-            self.stdout.write("… counts: " + ", ".join(f"{c}×{n}" for c, n in result.report["counts"].items()))
+            self.stdout.write(
+                "… counts: " + ", ".join(f"{c}×{n}" for c, n in result.report["counts"].items())
+            )
 
 
 def _json(data) -> str:

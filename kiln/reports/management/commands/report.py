@@ -32,7 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="as_user", help="username the export is recorded under")
 
     def handle(self, *args, credit_code, period, format, output, language, run, as_user, **options):
-        enterprise = Enterprise.objects.filter(credit_code=credit_code).select_related("region", "industry").first()
+        enterprise = (
+            Enterprise.objects.filter(credit_code=credit_code).select_related("region", "industry").first()
+        )
         if enterprise is None:
             raise CommandError(f"no enterprise with credit code {credit_code}")
         actor = None
@@ -52,4 +54,6 @@ class Command(BaseCommand):
                 raise CommandError(f"{exc.code}: {exc.message}") from exc
         path = Path(output or made.file_name)
         path.write_bytes(made.data)
-        self.stdout.write(f"{path} ({len(made.data):,} bytes, run #{made.run_id}, figures {made.figures_sha256[:12]})")
+        self.stdout.write(
+            f"{path} ({len(made.data):,} bytes, run #{made.run_id}, figures {made.figures_sha256[:12]})"
+        )

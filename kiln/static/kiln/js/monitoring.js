@@ -56,6 +56,8 @@
       textStyle: { fontFamily: FONT, color: p.text },
       animationDuration: isDark() ? 600 : 300,
       tooltip: {
+        // Drawn on the canvas: HTML tooltips carry inline styles, which the page's CSP refuses.
+        renderMode: "richText",
         confine: true,
         backgroundColor: p.tooltip,
         borderColor: p.line,
@@ -102,9 +104,9 @@
       items.forEach(function (it) {
         var s = spec.series[it.seriesIndex];
         if (!s || it.value === null || it.value === undefined || s.type === "band-low" || s.type === "band-high") { return; }
-        lines.push(it.marker + it.seriesName + "  <b>" + number(it.value) + "</b> " + (units[s.yAxis || 0] || ""));
+        lines.push(it.marker + it.seriesName + "  " + number(it.value) + " " + (units[s.yAxis || 0] || ""));
       });
-      return lines.join("<br>");
+      return lines.join("\n");
     };
     var names = spec.series
       .filter(function (s) { return s.type !== "band-low" && s.type !== "band-high"; })
@@ -187,7 +189,7 @@
     option.tooltip.trigger = "item";
     option.tooltip.valueFormatter = undefined;
     option.tooltip.formatter = function (it) {
-      return it.marker + it.name + "<br><b>" + number(it.value) + "</b> " + spec.unit + " (" + it.percent + "%)";
+      return it.marker + it.name + "\n" + number(it.value) + " " + spec.unit + " (" + it.percent + "%)";
     };
     option.legend = { type: "plain", bottom: 0, left: "center", textStyle: { color: p.muted }, itemWidth: 12,
                       itemHeight: 10, itemGap: 10 };
@@ -212,7 +214,7 @@
     option.tooltip.trigger = "item";
     option.tooltip.valueFormatter = undefined;
     option.tooltip.formatter = function (it) {
-      return (labels[it.name] || it.name) + "<br><b>" + number(it.value) + "</b> " + spec.unit;
+      return (labels[it.name] || it.name) + "\n" + number(it.value) + " " + spec.unit;
     };
     var top = Math.max.apply(null, values.concat([1]));
     option.visualMap = {

@@ -1,0 +1,5 @@
+import sys
+
+from bench.screening import main
+
+sys.exit(main())
