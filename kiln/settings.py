@@ -325,3 +325,12 @@ KILN_PLATFORM_NAME = _("Kiln industrial carbon platform")
 KILN_MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))
 # Ed25519 seed (hex or base64) that signs the evidence ledger's tree heads; required in production.
 KILN_LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY")
+# Verification keys of retired signing keys (hex public keys), so old tree heads and codes still verify.
+KILN_LEDGER_RETIRED_PUBLIC_KEYS = env_list("LEDGER_RETIRED_PUBLIC_KEYS")
+# Monthly evidence is due this many days after the month ends (national ETS: 40).
+KILN_DEPOSIT_DEADLINE_DAYS = int(env("DEPOSIT_DEADLINE_DAYS", "40"))
+# Evidence files may not exceed this; an XLSX may not inflate beyond the second figure (zip bombs).
+KILN_MAX_EVIDENCE_BYTES = int(env("MAX_EVIDENCE_BYTES", str(KILN_MAX_UPLOAD_BYTES)))
+KILN_MAX_XLSX_UNCOMPRESSED_BYTES = int(env("MAX_XLSX_UNCOMPRESSED_BYTES", str(1 << 30)))
+# Key that encrypts external-database connection strings at rest (falls back to the secret key).
+KILN_SQLSOURCE_KEY = env("SQLSOURCE_KEY")

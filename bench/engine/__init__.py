@@ -1,7 +1,7 @@
 """Accounting-engine benchmark: compute + all aggregates over ~10 million activity rows.
 
-    python -m bench.engine [--enterprises 10000] [--years 10] [--repeat 4] [--data synthetic|national|both]
-                           [--skip-pandas] [--skip-text]
+    python -m bench.engine [--enterprises 10000] [--years 10] [--repeat 4] [--pandas-repeat 3]
+                           [--data synthetic|national|both] [--skip-pandas] [--skip-text]
 
 Data: a seeded synthetic set (``synthetic.py``: 10 000 enterprises × 10 years × ~8 rows per
 enterprise-month ≈ 9.7 M rows, every row valid) and, when ``bench/data/national.py`` is present,
@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=4, help="runs per pipeline (the first is the cold run)")
     parser.add_argument("--data", choices=("synthetic", "national", "both"), default="both")
+    parser.add_argument("--pandas-repeat", type=int, default=3, help="runs of the (slow) pandas pipeline")
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--skip-text", action="store_true", help="skip the plain-text-columns Polars run")
     args = parser.parse_args(argv)
@@ -154,13 +155,20 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for name, data, mapping, info in datasets:
-        reports = {p: _run(p, data, mapping, args.repeat) for p in pipelines}
+        reports = {
+            p: _run(p, data, mapping, args.pandas_repeat if p == "pandas" else args.repeat) for p in pipelines
+        }
         pandas = reports.get("pandas")
         pandas_warm = None
         if pandas and "error" not in pandas:
             pandas_warm = statistics.median(pandas["wall_s"][1:] or pandas["wall_s"])
+        base = reports["polars"].get("summary") if "error" not in reports["polars"] else None
         for p in pipelines:
             row = _row(name, reports[p], pandas_warm if p != "pandas" else None)
+            if "error" not in row and base:
+                row["agrees_with_polars"] = all(
+                    abs(row["summary"][k] - base[k]) <= 1e-9 * max(abs(base[k]), 1.0) for k in base
+                )
             if info:
                 row["dropped_rows_by_code"] = info.get("dropped_rows_by_code")
             rows.append(row)
@@ -184,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         if "error" not in r:
             print(
                 f"  {r['dataset']}/{r['pipeline']}: total {r['summary']['co2_total_t']:,.1f} tCO2, "
-                f"{r['summary']['tce_total']:,.1f} tce, {r['summary']['rows']:,} result rows"
+                f"{r['summary']['tce_total']:,.1f} tce, {r['summary']['rows']:,} result rows, "
+                f"same totals as polars: {'yes' if r.get('agrees_with_polars') else 'NO'}"
             )
     load = os.getloadavg()
     print(

@@ -107,8 +107,8 @@ def pandas_pipeline(activity, mapping, factors: pl.DataFrame) -> dict:  # noqa: 
     has_facility = "facility" in p.columns
     keys = ["credit_code", "period", "param_item"] + (["facility"] if has_facility else [])
     if has_facility:
-        p["facility"] = p["facility"].astype(str).replace({"nan": "", "None": ""})
-        q["facility"] = q["facility"].astype(str).replace({"nan": "", "None": ""})
+        p["facility"] = p["facility"].astype("string").fillna("")
+        q["facility"] = q["facility"].astype("string").fillna("")
     measured = p.pivot_table(index=keys, columns="param", values="value", aggfunc="first", observed=True)
     measured.columns = [f"{c}__m" for c in measured.columns]
     measured = measured.reset_index()

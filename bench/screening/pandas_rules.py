@@ -151,7 +151,7 @@ class PandasScreening:
                 "credit_code": frame["credit_code"].astype("string"),
                 "period": frame["period"].astype("string"),
                 "item": frame["item"] if item is None else item,
-                "facility": frame["facility"] if "facility" in frame else "",
+                "facility": frame.get("facility", ""),
             }
         )
 

@@ -26,8 +26,10 @@ Energy (GB/T 2589): fuels NCV-based GJ / 29.3076 GJ/tce; electricity 0.1229 tce/
 0.03412 tce/GJ (all from ``energy_conversion.csv``); exports negative.
 
 Measured monthly parameters (``raw_coal.ncv`` …) override the factor-set values for that
-enterprise-month only; a row's ``tier`` is ``measured`` when any measured input of its formula
-was used, else ``default``.
+enterprise-month only. A parameter given with a facility applies to that facility's rows; one
+given without applies to the enterprise's rows, and fills in what a facility did not measure.
+A row's ``tier`` is ``measured`` when any measured input of its formula was used, else
+``default``.
 
 Result columns (``compute`` returns them in this order):
 
@@ -231,12 +233,10 @@ class Evaluation:
     prepared: Prepared
     factor_set_name: str
     grid_series: str
-    defaults: (
-        pl.DataFrame
-    )  # per (item code, year): parameter_item's values in force, formula, ef, tce, ef_pfc
-    measured: (
-        pl.DataFrame
-    )  # per (credit code, period, facility, parameter item): measured and effective values
+    # Per (item code, year): the parameter item's values in force, formula, ef, tce, ef_pfc.
+    defaults: pl.DataFrame
+    # Per (credit code, period, facility, parameter item): measured values and factors.
+    measured: pl.DataFrame
     params: pl.DataFrame  # measured-parameter rows (normalise.parameters)
     y0: int
     span: int
@@ -660,7 +660,9 @@ def _matched(ev: Evaluation, main: pl.DataFrame) -> pl.DataFrame:
     positions = ev.measured.select("key").with_row_index("_m")
     columns = ["credit_code", "period", "item", *(["facility"] if "facility" in main.columns else [])]
     position = main.get_column("_cand").arg_true()
-    picked = pl.DataFrame([main.get_column(c).rechunk() for c in columns])[position]  # contiguous: fast gather
+    picked = pl.DataFrame([main.get_column(c).rechunk() for c in columns])[
+        position
+    ]  # contiguous: fast gather
     candidates = picked.with_columns(_pos=position).select("_pos", key=_candidate_keys(ev))
     found = candidates.join(positions, on="key", how="left")
     if ev.prepared.facilities:
@@ -713,7 +715,7 @@ def _pfc_rows(ev: Evaluation, t: Tables, main: pl.DataFrame, matched: pl.DataFra
     factor = pl.lit(t.pfc).gather(item.cast(pl.UInt32) * t.n_periods + period.cast(pl.UInt32))
     tier = pl.lit("default", dtype=TIER_ENUM)
     if matched is not None and matched.height:
-        al = al.join(matched, on="_pos", how="left")
+        al = al.join(matched, on="_pos", how="left", maintain_order="left")
         pfc_m = pl.lit(ev.measured.get_column("pfc_m")).gather(pl.col("_m"))
         factor = pl.coalesce(pfc_m, factor)
         tier = pl.lit(TIER_LUT).gather(pfc_m.is_not_null().cast(pl.UInt8))

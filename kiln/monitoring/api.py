@@ -286,8 +286,7 @@ def enterprise_rows(request, credit_code: str, period: str):
     run = firm.runs_by_year.get(month.year)
     rows = []
     if run is not None:
-        frame = queries.activity_rows(run, credit_code, month.key)
-        for row in frame.iter_rows(named=True) if frame.height else []:
+        for row in queries.activity_rows_cached(run, credit_code, month.key):
             rows.append({k: (row.get(k) if row.get(k) is not None else ("" if k not in NUMERIC else None))
                          for k in ActivityRow.model_fields})
     return {"credit_code": credit_code, "period": month.key, "run_id": run.pk if run else None, "rows": rows}

@@ -322,7 +322,10 @@ class RegionDashboard(Dashboard):
                     "kind": "map", "geojson": url("monitoring:map-data", self.region.code),
                     "map": f"region-{self.region.code}-{region_map.pk}", "unit": "tCO2",
                     "data": [{"name": r["code"], "label": r["name"], "value": _r(r["co2_total_t"]), "url": r["url"]}
-                             for r in children],
+                             for r in children]
+                    + [{"name": code, "label": region.label, "value": None,
+                        "url": f"{url('monitoring:region', code)}?{self.query()}"}
+                       for code, region in self.place.children.items() if code not in {r["code"] for r in children}],
                 }
         return charts
 
@@ -732,7 +735,7 @@ class EnterpriseDashboard:
                          "evidence": month.evidence_count if month else 0,
                          "frozen": str(_("yes")) if month and month.frozen else "",
                          "url": url("intake:deposit-month", self.enterprise.credit_code, period)})
-        columns = [Column("month", _("Month"), kind="code", link="url"), Column("status", _("Deposit"), kind="text"),
+        columns = [Column("month", _("Month"), kind="code", link="url"), Column("status", _("Deposit"), kind="text", state="state"),
                    Column("deadline", _("Deadline"), kind="code"), Column("evidence", _("Evidence files")),
                    Column("frozen", _("Frozen"), kind="text")]
         return self.bind(Table("deposits", _("Monthly evidence deposits"), columns, rows=rows, default_sort="month",
@@ -759,10 +762,10 @@ class EnterpriseDashboard:
         return url("efficiency:index") if self.efficiency_enabled else ""
 
 
-def rows_table(request, frame, run: CalculationRun, *, name: str = "rows") -> Table:
+def rows_table(request, found: list[dict], run: CalculationRun, *, name: str = "rows") -> Table:
     """The activity rows of an enterprise-month with their provenance (formula, tier, factor set, run)."""
     rows = []
-    for i, row in enumerate(frame.iter_rows(named=True) if frame.height else [], start=1):
+    for i, row in enumerate(found, start=1):
         rows.append({
             "line": i,
             "item_code": row.get("item"),

@@ -485,6 +485,12 @@ def activity_rows(run: CalculationRun, credit_code: str, period: str) -> pl.Data
     return rows.with_columns(pl.col(pl.Categorical, pl.Enum).cast(pl.String))
 
 
+def activity_rows_cached(run: CalculationRun, credit_code: str, period: str) -> list[dict]:
+    """``activity_rows`` as dicts, kept per run (a run's rows never change)."""
+    return memo.shared(("rows", memo.runs_key([run]), credit_code, period),
+                       lambda: activity_rows(run, credit_code, period).to_dicts())
+
+
 def assignments(membership: Membership | None) -> list:
     """A verifier's live verification assignments (none until the review app is installed)."""
     from django.apps import apps

@@ -30,6 +30,7 @@ class Column:
     decimals: int = 0
     sortable: bool = True
     link: str = ""  # row key holding this cell's URL
+    state: str = ""  # row key holding a state word, shown as the cell's class state-<word>
 
     @property
     def numeric(self) -> bool:
@@ -171,6 +172,8 @@ class Table:
                 value = row.get(column.key)
                 text = escape(formatting.cell(value, column.kind, column.decimals))
                 css = column.css + (" " + formatting.trend(value) if column.kind == "percent" else "")
+                if column.state and row.get(column.state):
+                    css += f" state-{escape(row[column.state])}"
                 link = row.get(column.link) if column.link else ""
                 if link:
                     text = f'<a href="{escape(link)}">{text}</a>'

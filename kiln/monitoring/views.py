@@ -10,8 +10,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -19,7 +22,7 @@ from kiln.accounts.current import current_membership
 from kiln.accounts.roles import Perm
 from kiln.audit.events import EventType
 from kiln.audit.services import record
-from kiln.monitoring import exports, geo, health, queries, services
+from kiln.monitoring import exports, geo, health, memo, queries, services
 from kiln.monitoring.dashboards import EnterpriseDashboard, IndustryDashboard, RegionDashboard, rows_table
 from kiln.monitoring.forms import MapUploadForm
 from kiln.monitoring.models import RegionMap
@@ -55,22 +58,49 @@ def _export(request, tables: dict, filename: str, scope: dict) -> HttpResponse:
     return reply
 
 
-def _page(request, template: str, context: dict, *, partials: tuple[str, ...] = ()) -> HttpResponse:
-    """The page, or the part of it htmx asks for: its target (``dashboard``, ``table-<name>``) or ``?partial=``."""
+IGNORED_PARAMETERS = ("partial", "export", "format")
+
+
+def _fragment(request, template: str, name: str, context: dict, version: tuple) -> str:
+    """A rendered part of a page, shared between users, workers and requests until the official runs change.
+
+    What the part shows depends only on the URL, the language and the official runs (the viewer's
+    right to see it was checked before), so that is its key.
+    """
+    params = tuple(sorted((k, v) for k, v in request.GET.items() if k not in IGNORED_PARAMETERS))
+    key = ("html", template, name, request.path, params, get_language(), version)
+    return mark_safe(  # noqa: S308 - rendered by the template engine, which escaped it
+        memo.shared(key, lambda: render_to_string(f"{template}#{name}" if name else template, context, request))
+    )
+
+
+def _page(request, template: str, context: dict, *, partials: tuple[str, ...] = (), cached: str = "",
+          version: tuple = ()) -> HttpResponse:
+    """The page, or the part of it htmx asks for: its target (``dashboard``, ``table-<name>``) or ``?partial=``.
+
+    ``cached`` names the part that is the same for every viewer (rendered once per version).
+    """
     target = (request.htmx.target or "") if request.htmx else ""
     partial = request.GET.get("partial") or target
+    if cached and not partial.startswith("table-"):
+        context[f"{cached}_html"] = _fragment(request, template, cached, context, version)
     if partial.startswith("table-"):
         factory = context["d"].tables().get(partial.removeprefix("table-")) if context.get("d") else None
         if factory is None:
             raise Http404
-        reply = render(request, "monitoring/_table.html", {"table": factory()})
+        if version:
+            reply = HttpResponse(_fragment(request, "monitoring/_table.html", "", {"table": factory()}, version))
+        else:
+            reply = render(request, "monitoring/_table.html", {"table": factory()})
+    elif partial == cached and cached:
+        reply = HttpResponse(context[f"{cached}_html"])
     elif partial in partials:
         reply = render(request, f"{template}#{partial}", context)
     elif request.GET.get("partial"):
         raise Http404
     else:
         reply = render(request, template, context)
-    patch_vary_headers(reply, ("HX-Request", "HX-Target"))
+    patch_vary_headers(reply, ("HX-Request", "HX-Target", "Accept-Language", "Cookie"))
     return reply
 
 
@@ -120,7 +150,11 @@ def region(request, code: str):
     if request.GET.get("export"):
         return _export(request, d.tables(), f"{d.region.code}-{d.period.key if d.period else 'none'}",
                        {"region": d.region.code, "period": d.period.key if d.period else None})
-    return _page(request, "monitoring/region.html", _context(d), partials=("dashboard",))
+    return _page(request, "monitoring/region.html", _context(d), cached="dashboard", version=_version(d.place.runs))
+
+
+def _version(runs: OfficialRuns) -> tuple:
+    return memo.runs_key(runs.runs)
 
 
 @login_required
@@ -134,14 +168,15 @@ def industry(request, code: str, division: str):
     if request.GET.get("export"):
         return _export(request, d.tables(), f"{d.region.code}-{division}-{d.period.key if d.period else 'none'}",
                        {"region": d.region.code, "industry": division, "period": d.period.key if d.period else None})
-    return _page(request, "monitoring/region.html", _context(d), partials=("dashboard",))
+    return _page(request, "monitoring/region.html", _context(d), cached="dashboard", version=_version(d.place.runs))
 
 
 @login_required
 def screen(request, code: str):
     """The big screen (大屏): dark, full-screen, refreshing itself."""
     d = _region_dashboard(request, code)
-    return _page(request, "monitoring/screen.html", _context(d, refresh=SCREEN_REFRESH_SECONDS), partials=("screen",))
+    return _page(request, "monitoring/screen.html", _context(d, refresh=SCREEN_REFRESH_SECONDS), cached="screen",
+                 version=_version(d.place.runs))
 
 
 @login_required
@@ -174,8 +209,11 @@ def enterprise(request, credit_code: str):
         return _export(request, d.tables(), f"{credit_code}-{period.key if period else 'none'}",
                        {"enterprise": credit_code, "period": period.key if period else None})
     years = sorted(set(firm.years) | ({period.year} if period else set()), reverse=True)
-    return _page(request, "monitoring/enterprise.html", {"d": d, "years": years, "months": range(1, 13)},
-                 partials=("dashboard",))
+    context = {"d": d, "years": years, "months": range(1, 13)}
+    context["results_html"] = _fragment(request, "monitoring/enterprise.html", "results", context,
+                                        _version(firm.runs))
+    return _page(request, "monitoring/enterprise.html", context, partials=("dashboard",),
+                 version=() if own else _version(firm.runs))
 
 
 class _RowsPage:
@@ -193,8 +231,8 @@ def rows(request, credit_code: str, period: str):
     month = queries.parse_period_key(period)
     firm = Firm(firm_row, OfficialRuns())
     run = firm.runs_by_year.get(month.year)
-    frame = queries.activity_rows(run, credit_code, month.key) if run else None
-    table = rows_table(request, frame, run) if run and frame is not None else None
+    found = queries.activity_rows_cached(run, credit_code, month.key) if run else None
+    table = rows_table(request, found, run) if run and found is not None else None
     page = _RowsPage(table) if table else None
     if request.GET.get("export"):
         if page is None:

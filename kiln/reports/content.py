@@ -96,6 +96,14 @@ def item_label(code: str) -> str:
     return name
 
 
+def parameter_label(code: str) -> str:
+    """A measured or factor-set parameter's name (``ncv`` → 低位发热量); the code itself when unnamed."""
+    names = catalogue.PARAMETERS.get(code)
+    if names is None:
+        return code
+    return names[1] if _english() else names[0]
+
+
 def region_names(region: Region) -> str:
     codes = [c for c in region.path.strip("/").split("/") if c]
     names = {r.code: r.label for r in Region.objects.filter(code__in=codes, level__gt=0)}
@@ -253,6 +261,7 @@ def _factors(run: CalculationRun, rows: pl.DataFrame) -> tuple[list[dict], dict]
             "item": r["item"],
             "item_label": _("all items") if r["item"] == "*" else item_label(r["item"]),
             "parameter": r["parameter"],
+            "parameter_label": parameter_label(r["parameter"]),
             "series": r["series"],
             "value": r["value"],
             "unit": r["unit"],

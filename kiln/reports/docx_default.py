@@ -215,7 +215,7 @@ def build() -> bytes:
         [_("Item"), _("Parameter"), _("Value"), _("Unit"), _("Source"), _("Confidence")],
         [
             "{{ f.item_label }}",
-            "{{ f.parameter }}{% if f.series %} ({{ f.series }}){% endif %}",
+            "{{ f.parameter_label }}{% if f.series %} ({{ f.series }}){% endif %}",
             "{{ f.value|factor }}",
             "{{ f.unit }}",
             "{{ f.source }}",

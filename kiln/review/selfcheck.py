@@ -236,7 +236,15 @@ def _screening_rules() -> tuple[list, dict]:
         from kiln.screening import starter
     except ImportError:  # pragma: no cover
         return [], {}
-    return starter.starter_rules(), {}
+    from types import SimpleNamespace
+
+    messages = {
+        r["rule_id"]: SimpleNamespace(message_zh=r.get("message_zh", ""), message_en=r.get("message_en", ""),
+                                      engine_check=r["check"])
+        for r in starter.starter_records()
+        if r.get("message_zh") and r.get("message_en")
+    }
+    return starter.starter_rules(), messages
 
 
 def _metered(enterprise, first: str, last: str) -> pl.DataFrame | None:

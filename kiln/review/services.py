@@ -482,6 +482,8 @@ def transition(
                 raise ReviewError(errors.INFO_OPEN)
             fields["preliminary_passed_by"] = actor
         elif action == Action.RETURN:
+            if before == State.FINAL and sub.final_reviewer_id is None:
+                fields["final_reviewer"] = actor
             item_comments = _check_comments(sub, comments)
             if not comment and not item_comments:
                 raise ReviewError(errors.COMMENT_REQUIRED)
@@ -490,6 +492,8 @@ def transition(
                 raise ReviewError(errors.INFO_OPEN)
             _check_verification(sub)
             fields.update(approved_at=timezone.now(), approved_by=actor)
+            if sub.final_reviewer_id is None:
+                fields["final_reviewer"] = actor
         _save(sub, **fields)
         stage = "preliminary" if before == State.PRELIMINARY else "final"
         for key, label, text in item_comments:

@@ -96,10 +96,14 @@ class Session:
 
     def open(self, path: str, shot: str = "") -> None:
         self.page.goto(self.base + path)
-        self.page.wait_for_load_state("networkidle")
-        self.page.wait_for_timeout(300)
+        self.settle()
         if shot:
             self.page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+
+    def settle(self) -> None:
+        """Network idle, and the charts' entry animations over (for the screenshots)."""
+        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_timeout(900)
 
     def charts_drawn(self) -> None:
         charts = self.page.locator("[data-chart]")
@@ -161,11 +165,11 @@ def test_government_portal(browser, live_server, city):
         # Drill-down: county → enterprise → month → an activity row with its provenance.
         s.open(reverse("monitoring:region", args=["339900"]) + "?year=2024")
         s.page.click('#table-regions a:has-text("青湖区")')
-        s.page.wait_for_load_state("networkidle")
+        s.settle()
         assert "/monitoring/region/339903/" in s.page.url
         s.page.screenshot(path=str(ARTIFACTS / "government-county.png"), full_page=True)
         s.page.click(f'#table-ranking a:has-text("{city.e4.name}")')
-        s.page.wait_for_load_state("networkidle")
+        s.settle()
         s.charts_drawn()
         s.page.screenshot(path=str(ARTIFACTS / "government-enterprise.png"), full_page=True)
         s.page.click('#table-months a:has-text("2024-03")')
@@ -187,7 +191,7 @@ def test_government_portal(browser, live_server, city):
         s.page.set_viewport_size({"width": 1366, "height": 900})
         s.open(reverse("monitoring:region", args=["339900"]))
         s.page.click('button[name=language][value=en]')
-        s.page.wait_for_load_state("networkidle")
+        s.settle()
         assert s.page.locator("html").get_attribute("lang") == "en"
         assert "Qingxi" in s.page.locator("h1").inner_text() or city.city_a.name_en in s.page.locator("h1").inner_text()
         s.charts_drawn()

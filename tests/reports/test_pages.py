@@ -131,8 +131,33 @@ def test_a_job_covers_only_what_its_requester_sees(reported, settings):
         enterprises=None,
     )
     # requested by gov_a: E1 only (E2 is in city B, outside the run anyway)
-    done = services.run_job(job.pk)
+    for part in range(job.parts):
+        done = services.run_job(job.pk, part)
     assert done.status == ReportJob.Status.DONE and done.done == 1
+
+
+def test_a_job_split_in_parts_joins_one_zip(reported, settings):
+    from kiln.accounts.models import Membership
+    from kiln.registry import credit_code
+    from kiln.registry.models import Enterprise
+    from tests.reports.conftest import add_records, calculate, year_rows
+
+    w = reported
+    for i in range(3):
+        code = credit_code.make("9", "1", w.county_a.code, f"MA{i + 20:07d}")
+        e = Enterprise.objects.create(name=f"企业{i}", credit_code=code, region=w.county_a, industry=w.cement)
+        add_records(e, year_rows())
+    calculate(w)
+    settings.KILN_REPORT_JOB_PARTS = 3
+    job = services.start_job(actor=w.gov_a, membership=Membership.objects.get(user=w.gov_a), region=w.city_a,
+                             year=YEAR, fmt="docx", enterprises=None)
+    assert job.parts == 3
+    for part in (2, 0, 1):  # parts finish in any order
+        done = services.run_job(job.pk, part)
+    assert done.status == ReportJob.Status.DONE and (done.done, done.parts_done) == (4, 3)
+    archive = zipfile.ZipFile(settings.VAR_DIR / done.output_path)
+    assert len(archive.namelist()) == 4 and archive.namelist() == sorted(archive.namelist())
+    assert not list((settings.VAR_DIR / "reports" / "jobs").glob("*part*"))
 
 
 def test_api_report(clients):

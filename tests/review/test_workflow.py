@@ -386,3 +386,18 @@ def test_everything_in_one_transaction_rolls_back(reviewers, monkeypatch):
     sub.refresh_from_db()
     assert (sub.state, sub.version) == (State.FINAL, revision)
     assert not Transition.objects.filter(submission=sub, action="approve").exists()
+
+
+def test_self_check_compares_with_the_grid_meter(reviewers):
+    """Metered electricity (kiln.grid) feeds the screening cross-source rules of the self-check."""
+    from kiln.grid.models import MeterBatch, MeterReading
+
+    w = reviewers
+    batch = MeterBatch.objects.create(door="api", status="imported")
+    reported_mwh = 1000.0 + 10 * 2  # March in year_rows
+    MeterReading.objects.create(enterprise=w.e1, period=f"{YEAR}-03", kwh=reported_mwh * 1000 * 1.6, batch=batch)
+    sub = opened(w)
+    check = services.run_self_check(sub, actor=w.e1_staff, membership=m(w.e1_staff))
+    metered = [f for f in check.results if f["code"] == "KLN-XSRC-001"]
+    assert [f["period"] for f in metered] == [f"{YEAR}-03"]
+    assert metered[0]["severity"] == "warning" and "MWh" in metered[0]["message_en"]

@@ -208,7 +208,7 @@
   function mapOption(spec) {
     var p = palette();
     var option = common(spec.unit);
-    var values = spec.data.map(function (d) { return d.value || 0; });
+    var values = spec.data.filter(function (d) { return d.value !== null; }).map(function (d) { return d.value; });
     var labels = {};
     spec.data.forEach(function (d) { labels[d.name] = d.label; });
     option.tooltip.trigger = "item";
@@ -230,8 +230,9 @@
         show: true, color: isDark() ? "#eaf2ff" : "#1d2430", fontSize: 12,
         formatter: function (it) { return labels[it.name] || it.name; }
       },
-      itemStyle: { borderColor: isDark() ? "#0b1a33" : "#ffffff", borderWidth: 1.2 },
       emphasis: { label: { color: isDark() ? "#ffffff" : "#1d2430" }, itemStyle: { areaColor: "#1f6fb4" } },
+      itemStyle: { borderColor: isDark() ? "#0b1a33" : "#ffffff", borderWidth: 1.2,
+                   areaColor: isDark() ? "#1b2a44" : "#eceef2" },
       data: spec.data.map(function (d) { return { name: d.name, value: d.value, url: d.url }; })
     }];
     return option;
