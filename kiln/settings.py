@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kiln.monitoring",
     "kiln.efficiency",
     "kiln.ledger",
+    "kiln.ops",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kiln.ops.metrics.MetricsMiddleware",  # first: counts and times every response, redirects included
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -334,3 +336,13 @@ KILN_MAX_EVIDENCE_BYTES = int(env("MAX_EVIDENCE_BYTES", str(KILN_MAX_UPLOAD_BYTE
 KILN_MAX_XLSX_UNCOMPRESSED_BYTES = int(env("MAX_XLSX_UNCOMPRESSED_BYTES", str(1 << 30)))
 # Key that encrypts external-database connection strings at rest (falls back to the secret key).
 KILN_SQLSOURCE_KEY = env("SQLSOURCE_KEY")
+
+# --- operations (kiln.ops): readiness, metrics, backups -----------------------------
+# /metrics answers 404 unless a bearer token or an allow-listed network (CIDRs) is configured.
+KILN_METRICS_TOKEN = env("METRICS_TOKEN")
+KILN_METRICS_ALLOW = env_list("METRICS_ALLOW")  # e.g. "10.0.0.0/8,127.0.0.1/32"
+KILN_READY_MIN_FREE_MB = int(env("READY_MIN_FREE_MB", "1024"))  # /readyz fails below this free space in VAR_DIR
+KILN_BACKUP_DIR = Path(env("BACKUP_DIR", str(VAR_DIR / "backups")))
+KILN_BACKUP_KEEP = int(env("BACKUP_KEEP", "7"))  # nightly backups kept; 0 keeps all
+KILN_BACKUP_AT = env("BACKUP_AT", "02:00")  # local time (TIME_ZONE) of the nightly backup
+KILN_PG_BIN_DIR = env("PG_BIN_DIR")  # where pg_dump / pg_restore live when not on PATH

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from kiln.api import api
 from kiln.efficiency import views as efficiency_views
+from kiln.ops import views as ops_views
 
 # The admin site signs in through Kiln's login (lockout, MFA, audit), never its own form.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -29,6 +30,10 @@ urlpatterns = [
     path("efficiency/verify/<str:token>/", efficiency_views.verify, name="efficiency-verify"),
     path("efficiency/", include("kiln.efficiency.urls")),
     path("scim/v2/", include("kiln.accounts.scim_urls")),
+    # Operations: readiness probe (public, JSON), Prometheus metrics (token or allow-list), System page.
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
+    path("ops/", include("kiln.ops.urls")),
     path("", include("kiln.web.urls")),
 ]
 

@@ -20,6 +20,8 @@ from kiln.accounts.security import mfa_enrolment_pending
 ALWAYS_ALLOWED = frozenset(
     {
         "healthz",
+        "readyz",
+        "metrics",
         "efficiency-verify",
         "set_language",
         "logout",

@@ -39,6 +39,7 @@ class Perm(models.TextChoices):
     VIEW_AUDIT = "view_audit", _("view the audit log")
     PROVISION_USERS = "provision_users", _("provision users over SCIM")
     CALCULATE = "calculate", _("run emission calculations")
+    OPERATE_PLATFORM = "operate_platform", _("operate the platform (system health, backups)")
 
 
 P = Perm

@@ -1,7 +1,7 @@
 """Audit event types: stable integer codes grouped by hundreds (DESIGN.md rule 4).
 
 100s authentication, 200s users and permissions, 300s data changes, 400s exports,
-500s views of sensitive data. Codes are never renumbered; retired codes stay reserved.
+500s views of sensitive data, 600s system operations (backups, restores). Codes are never renumbered; retired codes stay reserved.
 """
 
 from __future__ import annotations
@@ -47,6 +47,12 @@ class EventType(models.IntegerChoices):
     # 500s: views of sensitive data
     AUDIT_VIEWED = 501, _("audit log searched")
     SENSITIVE_VIEWED = 502, _("sensitive record viewed")
+    # 600s: system operations
+    BACKUP_REQUESTED = 601, _("backup requested")
+    BACKUP_CREATED = 602, _("backup taken")
+    BACKUP_FAILED = 603, _("backup failed")
+    BACKUP_RESTORED = 604, _("database restored from a backup")
+    BACKUPS_PRUNED = 605, _("old backups removed")
 
 
 class Group(models.IntegerChoices):
@@ -55,6 +61,7 @@ class Group(models.IntegerChoices):
     DATA = 300, _("data changes")
     EXPORTS = 400, _("exports")
     VIEWS = 500, _("sensitive views")
+    SYSTEM = 600, _("system operations")
 
 
 def group_of(code: int) -> int:

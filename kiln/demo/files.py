@@ -16,6 +16,7 @@ from kiln.demo import city
 from kiln.demo.generate import GENERATOR_VERSION, DemoData
 
 MANIFEST = "manifest.json"
+SAMPLES = "samples"
 FORMAT = "kiln-demo/1"
 
 # (file stem, DemoData attribute, big: written as Parquet only in large runs)
@@ -50,8 +51,13 @@ def planned_files(large: bool) -> list[tuple[str, str, str]]:
     return files
 
 
-def write(data: DemoData, out: Path, *, arguments: dict, large: bool = False) -> dict:
-    """Write every table and ``manifest.json`` into ``out``; return the manifest."""
+def write(
+    data: DemoData, out: Path, *, arguments: dict, large: bool = False, samples: dict[str, bytes] | None = None
+) -> dict:
+    """Write every table and ``manifest.json`` into ``out``; return the manifest.
+
+    ``samples`` (file name → bytes, see ``kiln.demo.samples``) go to ``out/samples/`` and into the manifest.
+    """
     out.mkdir(parents=True, exist_ok=True)
     planned = planned_files(large)
     # Files of an earlier run in another mode would sit beside this run's and mislead.
@@ -67,6 +73,12 @@ def write(data: DemoData, out: Path, *, arguments: dict, large: bool = False) ->
         else:
             frame.write_parquet(path, **PARQUET)
         entries[name] = {"rows": frame.height, "bytes": path.stat().st_size, "sha256": sha256(path)}
+    if samples:
+        (out / SAMPLES).mkdir(exist_ok=True)
+        for name, content in sorted(samples.items()):
+            path = out / SAMPLES / name
+            path.write_bytes(content)
+            entries[f"{SAMPLES}/{name}"] = {"bytes": len(content), "sha256": sha256(path)}
 
     manifest = {
         "format": FORMAT,

@@ -354,7 +354,7 @@ def resolve(
     wide = in_force.pivot(on="parameter", index=["item", "year"], values="value") if in_force.height else None
     out = wanted
     if wide is not None:
-        out = wanted.join(wide, on=["item", "year"], how="left")
+        out = wanted.join(wide, on=["item", "year"], how="left", maintain_order="left")
     return (
         out.with_columns(
             [pl.lit(None, dtype=pl.Float64).alias(p) for p in FACTOR_PARAMETERS if p not in out.columns]

@@ -7,10 +7,11 @@ enterprise the caller may not see, or a parameter out of range, is 404.
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import get_language
 from ninja import Router, Schema
 
 from kiln.accounts.current import current_membership
-from kiln.monitoring import health, queries
+from kiln.monitoring import health, memo, queries
 from kiln.monitoring.dashboards import SORTABLE_RANKING
 from kiln.monitoring.queries import CATEGORIES, ENERGY_TYPES, Firm, OfficialRuns, Period, Place
 from kiln.monitoring.tables import change
@@ -149,6 +150,11 @@ def values(row: dict | None) -> dict | None:
     }
 
 
+def _answer(name: str, runs: OfficialRuns, args: tuple, compute):
+    """An answer computed once per official-runs version, language and parameters (the caller checked scope)."""
+    return memo.shared(("api", name, args, get_language(), memo.runs_key(runs.runs)), compute)
+
+
 def _place(request, code: str) -> Place:
     return Place.of(queries.region_or_404(current_membership(request), code), OfficialRuns())
 
@@ -163,6 +169,10 @@ def _period(place_years: list[int], year: str | None, month: str | None) -> Peri
 def region_overview(request, code: str, year: str | None = None, month: str | None = None):
     place = _place(request, code)
     period = _period(place.years, year, month)
+    return _answer("overview", place.runs, (code, period), lambda: _overview(place, period))
+
+
+def _overview(place: Place, period: Period | None) -> dict:
     totals = place.totals(period)
     previous = place.totals(period.year_before()) if period else None
     last = place.totals(period.month_before()) if period and period.is_month else None
@@ -184,14 +194,16 @@ def region_months(request, code: str, year: str | None = None):
     period = _period(place.years, year, None)
     if period is None:
         return []
-    return [{"period": f"{period.year}-{m:02d}", "values": values(row)}
-            for m, row in enumerate(place.months(period.year), start=1)]
+    return _answer("months", place.runs, (code, period), lambda: [
+        {"period": f"{period.year}-{m:02d}", "values": values(row)} for m, row in enumerate(place.months(period.year), start=1)
+    ])
 
 
 @router.get("/regions/{code}/years", response=list[PeriodValues])
 def region_years(request, code: str):
     place = _place(request, code)
-    return [{"period": row["period"], "values": values(row)} for row in place.yearly()]
+    return _answer("years", place.runs, (code,),
+                   lambda: [{"period": row["period"], "values": values(row)} for row in place.yearly()])
 
 
 @router.get("/regions/{code}/subregions", response=list[Part])
@@ -200,6 +212,10 @@ def region_subregions(request, code: str, year: str | None = None, month: str | 
     period = _period(place.years, year, month)
     if period is None:
         return []
+    return _answer("subregions", place.runs, (code, period), lambda: _subregions(place, period))
+
+
+def _subregions(place: Place, period: Period) -> list[dict]:
     total = (place.totals(period) or {}).get("co2_total_t") or 0.0
     before = {r.code: v for r, v in place.by_child(period.year_before())}
     return [{"code": r.code, "name": r.label, "values": values(v),
@@ -213,6 +229,10 @@ def region_industries(request, code: str, year: str | None = None, month: str | 
     period = _period(place.years, year, month)
     if period is None:
         return []
+    return _answer("industries", place.runs, (code, period), lambda: _industries(place, period))
+
+
+def _industries(place: Place, period: Period) -> list[dict]:
     now = place.industries(period)
     before = {r["industry"]: r for r in place.industries(period.year_before())}
     names = queries.industry_names(r["industry"] for r in now)
@@ -236,11 +256,20 @@ def region_enterprises(request, code: str, year: str | None = None, month: str |
         raise Http404
     if period is None:
         return {"period": None, "total": 0, "offset": offset, "limit": limit, "sort": sort, "rows": []}
-    qs = place.ranking(period, division.code if division else None)
+    industry_code = division.code if division else None
+    answer = _answer("enterprises", place.runs, (code, period, industry_code, sort, limit, offset),
+                     lambda: _ranking(place, period, industry_code, sort, limit, offset))
+    if answer is None:
+        raise Http404
+    return answer
+
+
+def _ranking(place: Place, period: Period, industry_code, sort: str, limit: int, offset: int) -> dict | None:
+    qs = place.ranking(period, industry_code)
     total = qs.count()
     rows = list(qs.order_by(sort, "key").values("key", "co2_total_t", "tce_total")[offset : offset + limit])
     if offset and offset >= total and total:
-        raise Http404
+        return None
     keys = [r["key"] for r in rows]
     names = queries.enterprise_names(keys)
     before = queries.previous_values(place.runs, place.region, keys, period)
@@ -265,6 +294,10 @@ def _firm(request, credit_code: str) -> Firm:
 def enterprise_months(request, credit_code: str, year: str | None = None):
     firm = _firm(request, credit_code)
     chosen = queries.parse_year(year, max(firm.years) if firm.years else None)
+    return _answer("enterprise-months", firm.runs, (credit_code, chosen), lambda: _enterprise_months(firm, chosen))
+
+
+def _enterprise_months(firm: Firm, chosen: int | None) -> dict:
     run = firm.runs_by_year.get(chosen) if chosen else None
     months = []
     if chosen is not None:

@@ -10,15 +10,19 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Max, Sum
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kiln.accounting.models import Aggregate, CalculationRun
 from kiln.accounts.models import User
+from kiln.monitoring import memo
 from kiln.monitoring.models import RegionMap, RunDigest
 from kiln.monitoring.tables import Column, Table
 from kiln.registry.models import Enterprise, Region
 
 LOW_DISK = 0.10  # warn below this share of free space
+COUNTS_SECONDS = 30.0  # counts and freshness tables: recomputed at most this often
 
 
 def _estimate(model) -> tuple[int, bool]:
@@ -32,6 +36,50 @@ def _estimate(model) -> tuple[int, bool]:
     return model.objects.count(), False
 
 
+def _counts() -> tuple[list[dict], int, list[dict], list[dict]]:
+    from kiln.intake.models import ActivityRecord, EvidenceFile, ImportBatch
+
+    records, records_estimated = _estimate(ActivityRecord)
+    aggregates, aggregates_estimated = _estimate(Aggregate)
+    official = CalculationRun.objects.filter(official=True)
+    counts = [
+        {"label": _("Enterprises"), "value": Enterprise.objects.count()},
+        {"label": _("Key emitters"), "value": Enterprise.objects.filter(key_emitter=True).count()},
+        {"label": _("Regions"), "value": Region.objects.count()},
+        {"label": _("Active users"), "value": User.objects.filter(is_active=True, deleted_at__isnull=True).count()},
+        {"label": _("Imported batches"), "value": ImportBatch.objects.filter(status=ImportBatch.Status.IMPORTED).count()},
+        {"label": _("Rejected batches"), "value": ImportBatch.objects.filter(status=ImportBatch.Status.REJECTED).count()},
+        {"label": _("Activity records"), "value": records, "estimated": records_estimated},
+        {"label": _("Evidence files"), "value": EvidenceFile.objects.count()},
+        {"label": _("Official runs"), "value": official.count()},
+        {"label": _("Aggregate rows"), "value": aggregates, "estimated": aggregates_estimated},
+        {"label": _("Region maps"), "value": RegionMap.objects.filter(current=True).count()},
+    ]
+    counts = [dict(c, label=str(c["label"])) for c in counts]
+    undigested = official.exclude(pk__in=RunDigest.objects.values("run_id")).count()
+    batches = (
+        ImportBatch.objects.filter(status=ImportBatch.Status.IMPORTED)
+        .values("organisation__region__code", "organisation__region__name", "organisation__region__name_en")
+        .annotate(latest=Max("created"), batches=Count("id"), rows=Sum("row_count"))
+        .order_by("organisation__region__code")
+    )
+    batch_rows = [
+        {"code": b["organisation__region__code"] or "—",
+         "name": b["organisation__region__name"] or str(_("platform or command line")),
+         "latest": timezone.localtime(b["latest"]).strftime("%Y-%m-%d %H:%M") if b["latest"] else "",
+         "batches": b["batches"], "rows": b["rows"] or 0}
+        for b in batches
+    ]
+    digested = set(RunDigest.objects.values_list("run_id", flat=True))
+    run_rows = [
+        {"region": r.region.label, "code": r.region.code, "year": r.year, "run": r.pk,
+         "created": timezone.localtime(r.created).strftime("%Y-%m-%d %H:%M"), "input_rows": r.input_rows,
+         "co2": r.total_co2_t, "tce": r.total_tce, "digest": str(_("yes")) if r.pk in digested else str(_("no"))}
+        for r in official.select_related("region").order_by("region__code", "-year")
+    ]
+    return counts, undigested, batch_rows, run_rows
+
+
 @dataclass
 class Report:
     counts: list[dict] = field(default_factory=list)
@@ -43,30 +91,16 @@ class Report:
 
     @classmethod
     def collect(cls) -> Report:
-        from kiln.intake.models import ActivityRecord, EvidenceFile, ImportBatch
-
+        """Live checks (database, migrations, disk); counts and freshness at most ``COUNTS_SECONDS`` old."""
         report = cls()
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         db_ms = (time.perf_counter() - started) * 1000
-        records, records_estimated = _estimate(ActivityRecord)
-        aggregates, aggregates_estimated = _estimate(Aggregate)
-        official = CalculationRun.objects.filter(official=True)
-        report.counts = [
-            {"label": _("Enterprises"), "value": Enterprise.objects.count()},
-            {"label": _("Key emitters"), "value": Enterprise.objects.filter(key_emitter=True).count()},
-            {"label": _("Regions"), "value": Region.objects.count()},
-            {"label": _("Active users"), "value": User.objects.filter(is_active=True, deleted_at__isnull=True).count()},
-            {"label": _("Imported batches"), "value": ImportBatch.objects.filter(status=ImportBatch.Status.IMPORTED).count()},
-            {"label": _("Rejected batches"), "value": ImportBatch.objects.filter(status=ImportBatch.Status.REJECTED).count()},
-            {"label": _("Activity records"), "value": records, "estimated": records_estimated},
-            {"label": _("Evidence files"), "value": EvidenceFile.objects.count()},
-            {"label": _("Official runs"), "value": official.count()},
-            {"label": _("Aggregate rows"), "value": aggregates, "estimated": aggregates_estimated},
-            {"label": _("Region maps"), "value": RegionMap.objects.filter(current=True).count()},
-        ]
-        undigested = official.exclude(pk__in=RunDigest.objects.values("run_id")).count()
+        counts, undigested, report.batch_rows, report.run_rows = memo.shared(
+            ("platform", get_language()), _counts, seconds=COUNTS_SECONDS
+        )
+        report.counts = counts
         usage = shutil.disk_usage(settings.VAR_DIR)
         free = usage.free / usage.total if usage.total else 1.0
         executor = MigrationExecutor(connection)
@@ -81,26 +115,6 @@ class Report:
             {"label": _("Digests of official runs"), "ok": undigested == 0,
              "detail": _("up to date") if undigested == 0 else _("%(n)s runs wait for their first page view")
              % {"n": undigested}},
-        ]
-        batches = (
-            ImportBatch.objects.filter(status=ImportBatch.Status.IMPORTED)
-            .values("organisation__region__code", "organisation__region__name", "organisation__region__name_en")
-            .annotate(latest=Max("created"), batches=Count("id"), rows=Sum("row_count"))
-            .order_by("organisation__region__code")
-        )
-        report.batch_rows = [
-            {"code": b["organisation__region__code"] or "—",
-             "name": b["organisation__region__name"] or str(_("platform or command line")),
-             "latest": b["latest"].strftime("%Y-%m-%d %H:%M") if b["latest"] else "",
-             "batches": b["batches"], "rows": b["rows"] or 0}
-            for b in batches
-        ]
-        digested = set(RunDigest.objects.values_list("run_id", flat=True))
-        report.run_rows = [
-            {"region": r.region.label, "code": r.region.code, "year": r.year, "run": r.pk,
-             "created": r.created.strftime("%Y-%m-%d %H:%M"), "input_rows": r.input_rows,
-             "co2": r.total_co2_t, "tce": r.total_tce, "digest": str(_("yes")) if r.pk in digested else str(_("no"))}
-            for r in official.select_related("region").order_by("region__code", "-year")
         ]
         return report
 

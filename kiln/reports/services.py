@@ -188,10 +188,21 @@ def start_job(*, actor, membership, region: Region, year: int, fmt: str, enterpr
     if not total:
         raise ReportError(NOTHING_TO_REPORT)
     parts = min(job_parts(), total)
-    job = ReportJob.objects.create(region=region, year=year, format=fmt, total=total, parts=parts,
-                                   requested_by=actor, membership=membership)
-    record(EventType.DATA_EXPORTED, actor=actor, target=job,
-           after={"region": region.code, "year": year, "format": fmt, "enterprises": total, "run": run.pk})
+    job = ReportJob.objects.create(
+        region=region,
+        year=year,
+        format=fmt,
+        total=total,
+        parts=parts,
+        requested_by=actor,
+        membership=membership,
+    )
+    record(
+        EventType.DATA_EXPORTED,
+        actor=actor,
+        target=job,
+        after={"region": region.code, "year": year, "format": fmt, "enterprises": total, "run": run.pk},
+    )
     language = translation.get_language() or settings.LANGUAGE_CODE
 
     def enqueue():
@@ -218,7 +229,9 @@ def run_job(job_id: int, part: int = 0, *, language: str | None = None, progress
     if job.status == ReportJob.Status.DONE:
         return job
     ReportJob.objects.filter(pk=job.pk, started__isnull=True).update(started=timezone.now())
-    ReportJob.objects.filter(pk=job.pk, status=ReportJob.Status.QUEUED).update(status=ReportJob.Status.RUNNING)
+    ReportJob.objects.filter(pk=job.pk, status=ReportJob.Status.QUEUED).update(
+        status=ReportJob.Status.RUNNING
+    )
     allowed = visible_enterprises(job.membership) if job.membership is not None else None
     qs, run = job_enterprises(job.region, job.year, allowed)
     mine = list(qs)[part :: job.parts]
@@ -228,8 +241,9 @@ def run_job(job_id: int, part: int = 0, *, language: str | None = None, progress
     def flush():
         nonlocal pending_done, pending_skipped
         if pending_done or pending_skipped:
-            ReportJob.objects.filter(pk=job.pk).update(done=F("done") + pending_done,
-                                                       skipped=F("skipped") + pending_skipped)
+            ReportJob.objects.filter(pk=job.pk).update(
+                done=F("done") + pending_done, skipped=F("skipped") + pending_skipped
+            )
             pending_done = pending_skipped = 0
 
     with translation.override(language or settings.LANGUAGE_CODE):
@@ -250,7 +264,9 @@ def run_job(job_id: int, part: int = 0, *, language: str | None = None, progress
             flush()
         except Exception:
             flush()
-            ReportJob.objects.filter(pk=job.pk).update(status=ReportJob.Status.FAILED, finished=timezone.now())
+            ReportJob.objects.filter(pk=job.pk).update(
+                status=ReportJob.Status.FAILED, finished=timezone.now()
+            )
             raise
     return _finish_part(job.pk, problems)
 

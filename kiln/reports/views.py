@@ -189,7 +189,7 @@ def template_source(request, pk: int):
     _admin(request)
     template = get_object_or_404(ReportTemplate, pk=pk)
     if template.format == ReportFormat.PDF:
-        data, kind, ext = template.html.encode(), "text/html; charset=utf-8", "html"
+        data, kind, ext = template.html.encode(), "text/plain; charset=utf-8", "html"
     else:
         data, kind, ext = bytes(template.docx or b""), report_render.DOCX_TYPE, "docx"
     response = HttpResponse(data, content_type=kind)
@@ -204,7 +204,7 @@ def default_source(request, fmt: str):
     _admin(request)
     if fmt == ReportFormat.PDF:
         source = Path(__file__).resolve().parent / "templates" / report_render.DEFAULT_HTML
-        data, kind, ext = source.read_bytes(), "text/html; charset=utf-8", "html"
+        data, kind, ext = source.read_bytes(), "text/plain; charset=utf-8", "html"
     elif fmt == ReportFormat.DOCX:
         data, kind, ext = docx_default.default_template(), report_render.DOCX_TYPE, "docx"
     else:

@@ -239,8 +239,9 @@ def _screening_rules() -> tuple[list, dict]:
     from types import SimpleNamespace
 
     messages = {
-        r["rule_id"]: SimpleNamespace(message_zh=r.get("message_zh", ""), message_en=r.get("message_en", ""),
-                                      engine_check=r["check"])
+        r["rule_id"]: SimpleNamespace(
+            message_zh=r.get("message_zh", ""), message_en=r.get("message_en", ""), engine_check=r["check"]
+        )
         for r in starter.starter_records()
         if r.get("message_zh") and r.get("message_en")
     }

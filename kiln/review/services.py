@@ -50,12 +50,19 @@ REFUSED = getattr(EventType, "ACTION_REFUSED", EventType.DATA_UPDATED)
 
 
 def audit_refusal(error: ReviewError, *, actor, target, action: str, request=None, **details) -> None:
+    """Record a refusal in a transaction of its own (the refused change itself was rolled back)."""
+    organisation = getattr(target, "enterprise", None) or getattr(
+        getattr(target, "submission", None), "enterprise", None
+    )
+    if organisation is None and isinstance(target, Enterprise):
+        organisation = target
     with transaction.atomic():
         record(
             REFUSED,
             actor=actor,
             target=target,
             request=request,
+            organisation=organisation,
             after={"refused": action, "code": error.code, **details},
         )
 

@@ -149,8 +149,14 @@ def test_a_job_split_in_parts_joins_one_zip(reported, settings):
         add_records(e, year_rows())
     calculate(w)
     settings.KILN_REPORT_JOB_PARTS = 3
-    job = services.start_job(actor=w.gov_a, membership=Membership.objects.get(user=w.gov_a), region=w.city_a,
-                             year=YEAR, fmt="docx", enterprises=None)
+    job = services.start_job(
+        actor=w.gov_a,
+        membership=Membership.objects.get(user=w.gov_a),
+        region=w.city_a,
+        year=YEAR,
+        fmt="docx",
+        enterprises=None,
+    )
     assert job.parts == 3
     for part in (2, 0, 1):  # parts finish in any order
         done = services.run_job(job.pk, part)

@@ -122,11 +122,20 @@ def test_monthly_pdf_and_docx(reported, tmp_path):
     assert f"{YEAR}-02" in docx_text(made.data)
 
 
-def test_external_resources_are_never_fetched():
-    with pytest.raises(ValueError):
-        render._no_fetch("http://example.com/logo.png")
-    with pytest.raises(ValueError):
-        render._no_fetch("file:///etc/passwd")
+def test_external_resources_are_never_fetched(reported, monkeypatch):
+    fetcher = render.url_fetcher()
+    for url in ("http://127.0.0.1:9/logo.png", "file:///etc/passwd", "https://example.com/a.css"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    opened = []
+    monkeypatch.setattr("urllib.request.OpenerDirector.open", lambda *a, **k: opened.append(a) or None)
+    source = (
+        '<html><head><link rel="stylesheet" href="http://127.0.0.1:9/a.css"></head><body>'
+        '<img src="http://127.0.0.1:9/x.png"><img src="file:///etc/passwd">{{ r.period }}</body></html>'
+    )
+    services.upload_template(actor=reported.admin, fmt="pdf", name="external", data=source.encode())
+    data = render.pdf(content.build(reported.e1, YEAR))
+    assert data.startswith(b"%PDF-") and opened == []
 
 
 def test_uploaded_html_template_is_versioned_and_used(reported):

@@ -395,7 +395,9 @@ def test_self_check_compares_with_the_grid_meter(reviewers):
     w = reviewers
     batch = MeterBatch.objects.create(door="api", status="imported")
     reported_mwh = 1000.0 + 10 * 2  # March in year_rows
-    MeterReading.objects.create(enterprise=w.e1, period=f"{YEAR}-03", kwh=reported_mwh * 1000 * 1.6, batch=batch)
+    MeterReading.objects.create(
+        enterprise=w.e1, period=f"{YEAR}-03", kwh=reported_mwh * 1000 * 1.6, batch=batch
+    )
     sub = opened(w)
     check = services.run_self_check(sub, actor=w.e1_staff, membership=m(w.e1_staff))
     metered = [f for f in check.results if f["code"] == "KLN-XSRC-001"]

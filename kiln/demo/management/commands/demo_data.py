@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
-from kiln.demo import files
+from kiln.demo import files, samples
 from kiln.demo.generate import DemoConfig, generate
+from kiln.demo.load import DemoLoadError
+from kiln.demo.steps import StepError
+from kiln.registry.reference import ReferenceDataError
 
 # --size presets: enterprises, years, metered electricity
 PRESETS = {
@@ -86,46 +91,99 @@ class Command(BaseCommand):
             "metered": config.metered,
         }
 
-        data = generate(config)
+        timer = _Timer(self.stdout)
+        with timer("generate"):
+            data = generate(config)
+            data, sample_files = samples.separate(data)
         out = options["out"] or Path(settings.VAR_DIR) / "demo"
-        files.write(data, out, arguments=arguments, large=options["size"] == "national")
+        with timer("write files"):
+            files.write(data, out, arguments=arguments, large=options["size"] == "national", samples=sample_files)
         c = data.counts
-        self.stdout.write(
+        timer.say(
             f"青溪市 {config.years[0]}–{config.years[-1]}: {c['enterprises']:,} enterprises "
             f"({c['key_emitters']:,} key emitters), {c['facilities']:,} facilities, "
             f"{c['activity_rows']:,} activity rows, {c['metered_rows']:,} metered readings, "
             f"{c['injected_problems']:,} injected problems"
         )
-        self.stdout.write(f"Files: {out.resolve()} ({files.MANIFEST})")
-
+        timer.say(f"Files: {out.resolve()} ({files.MANIFEST}; sample files to upload in {files.SAMPLES}/)")
         if load_database:
-            from kiln.demo.load import DemoLoadError, load
-            from kiln.demo.personas import DEMO_PASSWORD
-            from kiln.registry.reference import ReferenceDataError
-
             try:
-                loaded = load(data)
-            except (DemoLoadError, ReferenceDataError) as exc:
-                raise CommandError(str(exc)) from exc
-            self.stdout.write(
-                f"Database: {loaded['regions']} regions, {loaded['organisations']} organisations, "
+                with transaction.atomic():  # all or nothing: a failed run leaves an empty database to try again
+                    self._load(data, out, timer)
+            except (StepError, DemoLoadError, ReferenceDataError) as exc:
+                raise CommandError(f"{exc} (nothing was stored)") from exc
+            self._welcome(out, timer)
+        self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s"))
+
+    def _load(self, data, out: Path, timer: _Timer) -> None:
+        from kiln.demo import steps
+        from kiln.demo.load import load
+        from kiln.demo.personas import DEMO_PASSWORD
+        from kiln.efficiency.services import load_demo_economic
+
+        years, city = data.config.years, "339900"
+        with timer("registry") as step:
+            loaded = load(data)
+            step.summary = (
+                f"{loaded['regions']} regions, {loaded['organisations']} organisations, "
                 f"{loaded['enterprises']:,} enterprises, {loaded['facilities']:,} facilities, "
                 f"{loaded['users']} demo logins (password {DEMO_PASSWORD})"
             )
-            from kiln.efficiency.services import load_demo_economic
-
+        with timer("economic data") as step:
             economic = load_demo_economic(out / "economic.csv")
             if not economic.ok:
-                raise CommandError(f"economic.csv: {economic.errors[0].code} {economic.errors[0].message}")
-            self.stdout.write(f"Economic data: {economic.created:,} enterprise-years (economic.csv)")
-            from django.apps import apps
+                raise StepError(f"economic.csv: {economic.errors[0].code} {economic.errors[0].message}")
+            step.summary = f"{economic.created:,} enterprise-years (economic.csv)"
+        for name, run in (
+            ("factor sets", steps.factors),
+            ("activity data", lambda: steps.activity(out / "activity.csv")),
+            ("evidence deposits", lambda: steps.evidence_deposits(data)),
+            ("metered electricity", lambda: steps.metered(out / "metered_electricity.csv")),
+            ("official calculations", lambda: steps.calculations(years, city)),
+            ("carbon efficiency", lambda: steps.efficiency(years, city)),
+            ("screening", lambda: steps.screening(years, city)),
+            ("evidence ledger", steps.sign_ledger),
+        ):
+            with timer(name) as step:
+                outcome = run()
+                step.summary, step.details = outcome.summary, outcome.details
 
-            if apps.is_installed("kiln.grid"):  # the grid company's meter readings (kiln.grid)
-                from kiln.grid.services import load_demo_metered
+    def _welcome(self, out: Path, timer: _Timer) -> None:
+        from kiln.demo.personas import DEMO_PASSWORD, demo_logins
 
-                metered = load_demo_metered(out / "metered_electricity.csv")
-                if metered is not None and not metered.ok:
-                    raise CommandError(f"metered_electricity.csv: {metered.report.get('counts')}")
-                if metered is not None:
-                    self.stdout.write(f"Metered electricity: {metered.created:,} readings (metered_electricity.csv)")
-        self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s"))
+        w = self.stdout.write
+        w("")
+        w(f"Demo logins (password for all: {DEMO_PASSWORD}); * = enrols an authenticator app (TOTP) at first login:")
+        for role, username, org in demo_logins():
+            w(f"  {'*' if username in MFA_PERSONAS else ' '} {username:<11} {role:<22} {org}")
+        w("Start with: enterprise (data upload, evidence deposit), city (overview, screening, review), admin.")
+        w(f"Bad files to try the upload page with: {(out / files.SAMPLES).resolve()} (see README.md there)")
+
+
+# Personas whose role needs a second factor (kiln.accounts.roles.MFA_REQUIRED_ROLES), shown in the welcome.
+MFA_PERSONAS = {"admin", "province", "city", "county", "verifier"}
+
+
+class _Step:
+    def __init__(self, name: str):
+        self.name, self.summary, self.details = name, "", []
+
+
+class _Timer:
+    """Times each step and prints ``name  seconds  summary`` as it finishes."""
+
+    def __init__(self, stdout):
+        self.stdout = stdout
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text)
+
+    @contextmanager
+    def __call__(self, name: str):
+        step = _Step(name)
+        started = time.perf_counter()
+        yield step
+        if step.summary or step.details:
+            self.stdout.write(f"  {name:<22} {time.perf_counter() - started:6.1f} s  {step.summary}")
+            for line in step.details:
+                self.stdout.write(f"  {'':<22} {'':>8}  {line}")

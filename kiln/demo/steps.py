@@ -1,0 +1,288 @@
+"""What ``kiln demo-data`` does after the registry: the platform's own services fill it with a working history.
+
+Each step is a function returning one line for the summary; the command times them. Every step goes
+through the service a real user or job would call (intake, evidence deposit, grid loader, accounting,
+efficiency grading, screening), never around it, so the demo shows what those services really do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from django.apps import apps
+from django.utils import timezone
+
+from kiln.demo import evidence
+from kiln.demo.generate import DemoData
+from kiln.demo.samples import enterprise_persona_code
+
+FACTOR_SET = "CN-DEFAULT-2024"
+EVIDENCE_ENTERPRISES = 8  # the enterprise persona's plus the largest key emitters
+EVIDENCE_FROM_MONTH = 10  # deposits start in October of the last year of data ...
+EVIDENCE_MAX_MONTHS = 15  # ... and run to the last month that has ended, at most this many months
+GROWTH = 1.03  # months after the data: the same month of the last year, a little more
+
+
+class StepError(Exception):
+    """A step failed; the message says which file or service and why."""
+
+
+@dataclass
+class Outcome:
+    summary: str
+    details: list[str]
+
+
+def factors() -> Outcome:
+    from kiln.factors.models import FactorSet
+    from kiln.factors.services import load_shipped
+
+    created = load_shipped()
+    sets = list(FactorSet.objects.order_by("code", "version").values_list("code", "version"))
+    return Outcome(
+        f"{len(created)} factor sets stored ({', '.join(f'{c} v{v}' for c, v in sets)})", []
+    )
+
+
+def activity(path: Path) -> Outcome:
+    """``activity.csv`` through the intake pipeline, all or nothing, as the platform (door "demo")."""
+    from kiln.intake.models import ImportBatch
+    from kiln.intake.services import import_activity
+
+    result = import_activity(
+        path.read_bytes(), actor=None, membership=None, door=ImportBatch.Door.DEMO, file_name=path.name
+    )
+    if not result.ok:
+        first = result.as_dict()["errors"][:3]
+        raise StepError(
+            f"{path.name} was rejected by the intake ({result.error_count} errors: {result.report.get('counts')}); "
+            f"first: {first}"
+        )
+    return Outcome(
+        f"{result.imported:,} rows imported from {path.name} (batch #{result.batch_id}, "
+        f"ledger entry {result.ledger_index})",
+        [],
+    )
+
+
+# --- evidence deposits ------------------------------------------------------------------------------
+
+
+def _months(end_year: int, today) -> list[str]:
+    from kiln.intake import deadlines
+
+    last = deadlines.shift(f"{today.year:04d}-{today.month:02d}", -1)  # the last month that has ended
+    first = f"{end_year:04d}-{EVIDENCE_FROM_MONTH:02d}"
+    months = deadlines.periods_between(first, last) if first <= last else []
+    return months[-EVIDENCE_MAX_MONTHS:]
+
+
+def _skipped(code: str, period: str) -> bool:
+    """About one enterprise-month in five is left without evidence (overdue), the same ones every time."""
+    return int(hashlib.sha256(f"{code}|{period}".encode()).hexdigest()[:8], 16) % 5 == 0
+
+
+def _basis(period: str, data_periods: set[str], end_year: int) -> tuple[str, float]:
+    """The data month a document's numbers come from, and the factor on flows."""
+    if period in data_periods:
+        return period, 1.0
+    return f"{end_year}-{period[5:]}", GROWTH
+
+
+def evidence_deposits(data: DemoData, today=None) -> Outcome:
+    """Electricity settlements, meter photos and coal reports for some key emitters' recent months.
+
+    Deposits are made now, through ``kiln.intake.deposits.deposit``: the ledger's times are real, so a
+    month whose deadline has passed shows "deposited late"; the month still within its deadline shows
+    "on time"; about one month in five is left without evidence and shows "overdue".
+    """
+    from kiln.accounts.models import User
+    from kiln.intake import deposits
+    from kiln.intake.models import EvidenceFile
+    from kiln.registry.models import Enterprise
+
+    today = today or timezone.localdate()
+    end_year = data.config.years[-1]
+    months = _months(end_year, today)
+    persona = enterprise_persona_code(data.enterprises)
+    keys = data.enterprises.filter(pl.col("key_emitter") & (pl.col("credit_code") != persona)).sort(
+        "approx_co2_t", "credit_code", descending=[True, False]
+    )
+    codes = [persona, *keys["credit_code"].head(EVIDENCE_ENTERPRISES - 1).to_list()]
+    enterprises = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=codes)}
+    reporter = User.objects.filter(username="reporter").first()
+
+    electricity = _monthly_kwh(data, codes)
+    coal = _coal(data, codes)
+    data_periods = {f"{y}-{m:02d}" for y in data.config.years for m in range(1, 13)}
+    counts = {k: 0 for k in EvidenceFile.Kind.values}
+    left_out = 0
+    for code in codes:
+        enterprise = enterprises[code]
+        actor = reporter if code == persona else None
+        register = 1_000_000.0 + int(code.encode().hex(), 16) % 40_000_000  # the meter's reading before
+        for i, period in enumerate(months):
+            basis, factor = _basis(period, data_periods, end_year)
+            kwh = electricity.get((code, basis))
+            if kwh is not None:
+                register += kwh * factor
+            if _skipped(code, period) and i != len(months) - 1:
+                left_out += 1
+                continue
+            month = evidence.Month(
+                code,
+                enterprise.name,
+                period,
+                kwh=round(kwh * factor) if kwh is not None else None,
+                coal=coal.get((code, basis), {}).get("values"),
+                facility=coal.get((code, basis), {}).get("facility", ""),
+            )
+            documents = []
+            if month.kwh:
+                documents.append(
+                    (EvidenceFile.Kind.INVOICE, f"电费结算单-{period}.pdf", evidence.settlement_pdf(month), False)
+                )
+                documents.append(
+                    (
+                        EvidenceFile.Kind.METER_READING,
+                        f"电能表读数-{period}.png",
+                        evidence.meter_png(month, register / 1000, multiplier=1000),
+                        False,
+                    )
+                )
+            if month.coal:
+                documents.append(
+                    (EvidenceFile.Kind.LAB_REPORT, f"煤质检测报告-{period}.pdf", evidence.coal_report_pdf(month), True)
+                )
+            for kind, name, content, cma in documents:
+                deposits.deposit(
+                    enterprise=enterprise,
+                    period=period,
+                    kind=kind,
+                    upload=content,
+                    actor=actor,
+                    original_name=name,
+                    cma_cnas=cma,
+                )
+                counts[kind] += 1
+    total = sum(counts.values())
+    summary = (
+        f"{total} evidence files for {len(codes)} key emitters, {months[0]}..{months[-1]} "
+        f"({', '.join(f'{n} {k}' for k, n in counts.items() if n)}); {left_out} enterprise-months left overdue"
+        if months
+        else "no month has ended since the data: no evidence deposited"
+    )
+    return Outcome(summary, [])
+
+
+def _monthly_kwh(data: DemoData, codes: list[str]) -> dict[tuple[str, str], float]:
+    """The grid's metered kWh per enterprise and month (what a settlement statement bills)."""
+    metered = data.metered_electricity.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String)).filter(
+        pl.col("credit_code").is_in(codes)
+    )
+    if "date" in metered.columns:
+        metered = metered.with_columns(pl.col("date").cast(pl.String).str.slice(0, 7).alias("period"))
+    sums = metered.group_by("credit_code", "period").agg(pl.col("kwh").sum())
+    return {(c, p): float(k) for c, p, k in sums.iter_rows()}
+
+
+def _coal(data: DemoData, codes: list[str]) -> dict[tuple[str, str], dict]:
+    """Raw-coal parameters per enterprise and month, from the first facility that reports them."""
+    rows = (
+        data.activity.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
+        .filter(pl.col("credit_code").is_in(codes) & pl.col("item").str.starts_with("raw_coal."))
+        .with_columns(pl.col("facility").fill_null(""))
+        .sort("credit_code", "period", "facility")
+    )
+    out: dict[tuple[str, str], dict] = {}
+    for row in rows.iter_rows(named=True):
+        entry = out.setdefault((row["credit_code"], row["period"]), {"facility": row["facility"], "values": {}})
+        if row["facility"] == entry["facility"]:
+            entry["values"][row["item"].split(".", 1)[1]] = row["quantity"]
+    return {k: v for k, v in out.items() if "ncv" in v["values"]}
+
+
+# --- grid, accounting, efficiency, screening -------------------------------------------------------
+
+
+def metered(path: Path) -> Outcome:
+    if not apps.is_installed("kiln.grid"):
+        return Outcome("skipped: kiln.grid is not installed", [])
+    from kiln.grid.services import load_demo_metered
+
+    result = load_demo_metered(path)
+    if result is None:
+        return Outcome(f"skipped: {path.name} not found", [])
+    if not result.ok:
+        raise StepError(f"{path.name} was rejected by the grid loader: {result.report.get('counts')}")
+    return Outcome(f"{result.created:,} readings imported from {path.name}", [])
+
+
+def calculations(years: tuple[int, ...], region_code: str) -> Outcome:
+    from kiln.accounting.services import RunError, calculate
+    from kiln.factors.models import FactorSet
+    from kiln.registry.models import Region
+
+    factor_set = FactorSet.objects.filter(code=FACTOR_SET).order_by("-version").first()
+    if factor_set is None:
+        raise StepError(f"factor set {FACTOR_SET} is missing")
+    region = Region.objects.get(code=region_code)
+    lines = []
+    for year in years:
+        try:
+            run = calculate(actor=None, region=region, year=year, factor_set=factor_set)
+        except RunError as exc:
+            raise StepError(f"calculation {region_code} {year}: {exc.code} {exc.message} {exc.errors[:3]}") from exc
+        lines.append(
+            f"{year}: {run.total_co2_t / 1e6:,.3f} Mt CO2, {run.total_tce / 1e4:,.1f} 万 tce, "
+            f"{run.input_rows:,} rows (official run #{run.pk})"
+        )
+    return Outcome(f"{len(years)} official runs for {region.name} ({region_code}) with {FACTOR_SET}", lines)
+
+
+def efficiency(years: tuple[int, ...], region_code: str) -> Outcome:
+    try:
+        from kiln.efficiency.services import grade_year
+    except ImportError:
+        return Outcome("skipped: kiln.efficiency offers no grading service", [])
+    from kiln.registry.models import Region
+
+    region = Region.objects.get(code=region_code)
+    lines = []
+    for year in years:
+        run = grade_year(actor=None, year=year, region=region)
+        lines.append(f"{year}: {run.graded:,} enterprises graded, {run.not_graded:,} not graded")
+    return Outcome(f"carbon-efficiency grades for {len(years)} years", lines)
+
+
+def screening(years: tuple[int, ...], region_code: str) -> Outcome:
+    if not apps.is_installed("kiln.screening"):
+        return Outcome("skipped: kiln.screening is not installed", [])
+    try:
+        from kiln.screening.models import Finding, ScreeningRun
+        from kiln.screening.services import run_screening
+    except ImportError:
+        return Outcome("skipped: kiln.screening offers no screening service", [])
+    from kiln.registry.models import Region
+
+    region = Region.objects.get(code=region_code)
+    first, last = f"{years[0]}-01", f"{years[-1]}-12"
+    run = run_screening(actor=None, trigger=ScreeningRun.Trigger.CLI, first=first, last=last, region=region)
+    by_rule: dict[str, int] = {}
+    for rule_id in Finding.objects.filter(last_run=run).values_list("rule_id", flat=True):
+        by_rule[rule_id] = by_rule.get(rule_id, 0) + 1
+    top = sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+    return Outcome(
+        f"run #{run.pk} {first}..{last}: {run.findings_total:,} findings",
+        [", ".join(f"{rule} {n:,}" for rule, n in top)],
+    )
+
+
+def sign_ledger() -> Outcome:
+    from kiln.ledger.services import sign_tree_head_if_grown
+
+    head = sign_tree_head_if_grown()
+    return Outcome(f"tree head signed at size {head.tree_size}" if head else "nothing new to sign", [])
