@@ -78,6 +78,13 @@ ROUTES: dict[str, Route] = {
     # shell
     "home": Route(E(200, anon=200)),
     "healthz": Route(E(200, anon=200)),
+    # operations: readiness probe (public), metrics (off unless a token or network is configured), System page
+    "readyz": Route(E(200, anon=200)),
+    "metrics": Route(E(404, anon=404), note="needs KILN_METRICS_TOKEN or an allow-listed network (tests/ops)"),
+    "ops:system": Route(ONLY({"admin": 200})),
+    "ops:backup": Route(
+        ONLY({"admin": 302}), method="post", note="rolled back with the request: nothing is enqueued"
+    ),
     "set_language": Route(E(302, anon=302), method="post", data=lambda w: {"language": "en", "next": "/"}),
     # API documents (operations themselves are in API_ROUTES)
     "api:openapi-json": Route(E(200, anon=200)),

@@ -304,7 +304,8 @@ def server_times(access_log: Path) -> dict[str, list[float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.monitoring", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=30, help="requests per URL in the measured load")
+    parser.add_argument("--rounds", type=int, default=40, help="requests per URL in the measured load")
+    parser.add_argument("--baseline", type=int, default=5, help="requests per URL from one client, before the load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--port", type=int, default=8771)
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it with --reuse)")
@@ -349,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
 
     connections.close_all()
 
+    import shutil
+
+    shutil.rmtree(VAR / "cache", ignore_errors=True)  # start cold: the warm-up measures first renders
     access_log = VAR / "gunicorn-access.log"
     access_log.unlink(missing_ok=True)
     command = [
@@ -376,10 +380,18 @@ def main(argv: list[str] | None = None) -> int:
             for label, persona, path, headers in urls:
                 jobs.append((label, persona, path.replace("{e}", sample[r % len(sample)]), headers))
         rng.shuffle(jobs)
+        # Baseline: one client, so each request has the machine to itself (what a request costs).
+        single = [(f"single {label}", persona, path.replace("{e}", sample[r % len(sample)]), headers)
+                  for r in range(args.baseline) for label, persona, path, headers in urls]
+        baseline_started = time.perf_counter()
+        run_load(args.port, browsers, single, 1)
+        report["baseline_wall_s"] = round(time.perf_counter() - baseline_started, 1)
+        report["load_average_before"] = os.getloadavg()
         log(f"load: {len(jobs)} requests ({len(urls)} URLs x {args.rounds}) from {args.clients} concurrent clients")
         started = time.perf_counter()
         results = run_load(args.port, browsers, jobs, args.clients)
         wall = time.perf_counter() - started
+        report["load_average_after"] = os.getloadavg()
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -393,13 +405,17 @@ def main(argv: list[str] | None = None) -> int:
         mine = [r for r in results if r["label"] == label]
         ok = [r["ms"] for r in mine if r["status"] == 200]
         srv = server_ms.get(label, [])
+        alone = server_ms.get(f"single {label}", [])
         table.append({
             "label": label, "path": path, "requests": len(mine), "errors": sum(r["status"] != 200 for r in mine),
+            "single_client_server_p50_ms": round(percentile(alone, 0.5), 1),
+            # The warm-up's requests: the first render of each page (before the shared cache has it).
+            "cold_server_p50_ms": round(percentile(server_ms.get(f"warm {label}", []), 0.5), 1),
             "server_p50_ms": round(percentile(srv, 0.5), 1), "server_p95_ms": round(percentile(srv, 0.95), 1),
             "client_p50_ms": round(percentile(ok, 0.5), 1), "client_p95_ms": round(percentile(ok, 0.95), 1),
             "kb": round(statistics.mean([r["bytes"] for r in mine]) / 1024, 1) if mine else 0,
         })
-    every_server = [t for v in server_ms.values() for t in v if v]
+    every_server = [t for k, v in server_ms.items() if not k.startswith(("single ", "warm ")) for t in v]
     every_client = [r["ms"] for r in results if r["status"] == 200]
     report["load"] = {
         "clients": args.clients, "workers": args.workers, "requests": len(results),
@@ -416,15 +432,19 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "monitoring.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
-    log(f"\n{'URL':<30} {'n':>4} {'err':>4} {'server p50':>11} {'p95':>8} {'client p50':>11} {'p95':>8} {'KB':>7}")
+    log(f"\n{'URL':<30} {'cold':>6} {'alone':>6} {'n':>4} {'err':>4} {'server p50':>11} {'p95':>8} {'client p50':>11} "
+        f"{'p95':>8} {'KB':>6}")
     for t in table:
-        log(f"{t['label']:<30} {t['requests']:>4} {t['errors']:>4} {t['server_p50_ms']:>11} {t['server_p95_ms']:>8} "
-            f"{t['client_p50_ms']:>11} {t['client_p95_ms']:>8} {t['kb']:>7}")
+        log(f"{t['label']:<30} {t['cold_server_p50_ms']:>6} {t['single_client_server_p50_ms']:>6} {t['requests']:>4} {t['errors']:>4} "
+            f"{t['server_p50_ms']:>11} {t['server_p95_ms']:>8} {t['client_p50_ms']:>11} {t['client_p95_ms']:>8} "
+            f"{t['kb']:>6}")
     load = report["load"]
     log(f"\nall: {load['requests']} requests in {load['wall_s']} s ({load['throughput_rps']}/s), "
         f"{load['errors']} errors; server p50 {load['server_p50_ms']} ms, p95 {load['server_p95_ms']} ms; "
         f"client p50 {load['client_p50_ms']} ms, p95 {load['client_p95_ms']} ms")
     log(f"URLs over the {TARGET_P95_MS} ms server p95 target: {load['urls_over_target'] or 'none'}")
+    log(f"machine load average before/after the load: {report['load_average_before']} / {report['load_average_after']} "
+        f"on {os.cpu_count()} CPUs (other processes included)")
     log(f"report: {OUT / 'monitoring.json'}")
     if not args.keep:
         connections.close_all()

@@ -18,6 +18,7 @@ Pure Polars and bytes: no Django, no clock. The same data gives the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 
@@ -162,6 +163,16 @@ def january_xlsx(rows: pl.DataFrame) -> bytes:
 
 def duplicates_csv(duplicates: pl.DataFrame) -> bytes:
     return _strings(duplicates).write_csv().encode("utf-8")
+
+
+def separate(data):
+    """``data`` without the rows the intake would refuse, and the sample files (``samples/`` name → bytes)."""
+    kept, duplicates = split_rejects(data.activity)
+    counts = {**data.counts, "activity_rows": kept.height}
+    cleaned = dataclasses.replace(
+        data, activity=kept, injected_problems=mark_problems(data.injected_problems), counts=counts
+    )
+    return cleaned, build(kept, duplicates, data.enterprises, data.config.years[-1])
 
 
 def build(activity: pl.DataFrame, duplicates: pl.DataFrame, enterprises: pl.DataFrame, end_year: int) -> dict[str, bytes]:

@@ -102,7 +102,9 @@ MESSAGES = {
     QUANTITY_NOT_NUMBER: _("The quantity is not a number."),
     QUANTITY_NEGATIVE: _("The quantity is negative."),
     QUANTITY_INFINITE: _("The quantity is too large to be a real measurement."),
-    UNIT_UNKNOWN: _("This unit is not known."),
+    UNIT_UNKNOWN: _(
+        "This unit is not known: write the item's unit %(detail)s, or a spelling listed on the template's unit sheet."
+    ),
     UNIT_INCOMPATIBLE: _("This unit cannot be converted to the item's unit %(detail)s."),
     SOURCE_UNKNOWN: _(
         "The data source must be one of meter, invoice, lab, estimate, grid (计量, 发票, 化验, 估算, 电网)."
@@ -116,6 +118,11 @@ MESSAGES = {
     CORRECTION_REASON_MISSING: _("A correction needs a reason."),
     EVIDENCE_TYPE: _("Evidence must be a PDF, PNG, JPEG, Excel (.xlsx) or CSV file (%(detail)s)."),
     EVIDENCE_CMA_NOT_LAB: _("Only a laboratory test report can carry the CMA/CNAS mark."),
+}
+
+# Used instead of MESSAGES when the error has no detail to show.
+WITHOUT_DETAIL = {
+    UNIT_UNKNOWN: _("This unit is not known."),
 }
 
 ERROR_SCHEMA = {
@@ -143,7 +150,7 @@ def file_error(
 
 def message(code: str, *, value: str = "", column: str = "", detail: str = "") -> str:
     """The message of an error in the active language."""
-    template = MESSAGES.get(code)
+    template = MESSAGES.get(code) if detail or code not in WITHOUT_DETAIL else WITHOUT_DETAIL[code]
     if template is None:
         return code
     return str(template) % {"value": value, "column": column, "detail": detail}

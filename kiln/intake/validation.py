@@ -290,6 +290,8 @@ def _attach_stored(df: pl.DataFrame) -> pl.DataFrame:
 def _checks(scope: Scope, correction: bool, today: datetime.date | None) -> list[Check]:
     q = pl.col("_quantity")
     given = pl.col("quantity") != ""
+    # A formula typed into a CSV (or pasted as text): say so, rather than just "not a number".
+    formula = pl.col("quantity").str.starts_with("=")
     code, period = pl.col("credit_code"), pl.col("period")
     checks = [
         Check(key, errors.VALUE_REQUIRED, pl.col(key) == "") for key in columns.REQUIRED if key != "unit"
@@ -318,11 +320,17 @@ def _checks(scope: Scope, correction: bool, today: datetime.date | None) -> list
             "period", errors.MONTH_FROZEN, pl.col("_frozen_reason").is_not_null(), pl.col("_frozen_reason")
         ),
         Check("item", errors.ITEM_UNKNOWN, (pl.col("item") != "") & ~pl.col("_item_ok")),
-        Check("quantity", errors.QUANTITY_NOT_NUMBER, given & (q.is_null() | q.is_nan())),
+        Check("quantity", errors.CELL_FORMULA, formula),
+        Check("quantity", errors.QUANTITY_NOT_NUMBER, given & ~formula & (q.is_null() | q.is_nan())),
         Check("quantity", errors.QUANTITY_INFINITE, given & q.is_infinite()),
         Check("quantity", errors.QUANTITY_NEGATIVE, given & q.is_finite() & (q < 0)),
         Check("unit", errors.VALUE_REQUIRED, pl.col("_unit_problem") == errors.VALUE_REQUIRED),
-        Check("unit", errors.UNIT_UNKNOWN, pl.col("_unit_problem") == errors.UNIT_UNKNOWN),
+        Check(
+            "unit",
+            errors.UNIT_UNKNOWN,
+            pl.col("_unit_problem") == errors.UNIT_UNKNOWN,
+            pl.col("_canonical_unit").fill_null(""),
+        ),
         Check(
             "unit",
             errors.UNIT_INCOMPATIBLE,

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+import polars as pl
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -20,7 +23,7 @@ from kiln.intake import blank_forms, columns, deadlines, deposits, report, servi
 from kiln.intake.api import report_download
 from kiln.intake.errors import IntakeError, message
 from kiln.intake.forms import EvidenceForm, FreezeForm, UploadForm
-from kiln.intake.models import EnterpriseMonth, EvidenceFile, ImportBatch
+from kiln.intake.models import ActivityRecord, EnterpriseMonth, EvidenceFile, ImportBatch
 from kiln.intake.queries import (
     can_deposit,
     can_freeze,
@@ -114,9 +117,10 @@ def template_download(request, fmt: str):
 
 @login_required
 def batch_list(request):
-    batches = visible_batches(current_membership(request))
-    page = Paginator(batches, 50).get_page(request.GET.get("page"))
-    return render(request, "intake/batch_list.html", {"page": page})
+    membership = current_membership(request)
+    page = Paginator(visible_batches(membership), 50).get_page(request.GET.get("page"))
+    is_enterprise = membership is not None and membership.organisation.kind == Organisation.Kind.ENTERPRISE
+    return render(request, "intake/batch_list.html", {"page": page, "membership_is_enterprise": is_enterprise})
 
 
 @login_required
@@ -138,16 +142,26 @@ def batch_report(request, batch_id: int, fmt: str):
 
 @login_required
 def deposit_overview(request):
-    """The acting enterprise's last months with their deposit status."""
+    """The acting enterprise's months (12 at a time, newest first) with deposit status and reported rows."""
     membership = current_membership(request)
     if membership is None or membership.organisation.kind != Organisation.Kind.ENTERPRISE:
         if is_government(membership):
             return redirect("intake:overdue")
         raise Http404
     enterprise = get_object_or_404(visible_enterprises(membership), pk=membership.organisation_id)
-    last = deadlines.shift(deadlines.last_overdue_period(), 2)
+    newest = deadlines.shift(deadlines.last_overdue_period(), 2)  # the current month (or the one before)
+    last = request.GET.get("until") or newest
+    try:
+        deposits.check_period(last)
+    except IntakeError:
+        last = newest
     periods = [deadlines.shift(last, -i) for i in range(MONTHS_SHOWN)]
     stored = {m.period: m for m in EnterpriseMonth.objects.filter(enterprise=enterprise, period__in=periods)}
+    reported = dict(
+        ActivityRecord.objects.filter(enterprise=enterprise, period__in=periods, current=True)
+        .values_list("period")
+        .annotate(n=Count("id"))
+    )
     months = []
     for period in periods:
         month = stored.get(period)
@@ -159,9 +173,21 @@ def deposit_overview(request):
                 "label": deadlines.DepositStatus(state).label,
                 "deadline": deadlines.deadline(period),
                 "month": month,
+                "rows": reported.get(period, 0),
             }
         )
-    return render(request, "intake/deposit_overview.html", {"enterprise": enterprise, "months": months})
+    later = deadlines.shift(last, MONTHS_SHOWN)
+    context = {
+        "enterprise": enterprise,
+        "months": months,
+        "earlier": deadlines.shift(last, -MONTHS_SHOWN),
+        "later": min(later, newest) if last < newest else None,
+        "latest_data": ActivityRecord.objects.filter(enterprise=enterprise, current=True)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first(),
+    }
+    return render(request, "intake/deposit_overview.html", context)
 
 
 def _visible_month(request, credit_code: str, period: str):
@@ -200,6 +226,9 @@ def deposit_month(request, credit_code: str, period: str):
                 messages.success(request, _("The evidence was deposited and logged in the evidence ledger."))
                 return redirect("intake:deposit-month", credit_code=credit_code, period=period)
     state, month = deposits.month_status(enterprise, period)
+    records = list(
+        ActivityRecord.objects.filter(enterprise=enterprise, period=period, current=True).order_by("item", "facility")
+    )
     context = {
         "enterprise": enterprise,
         "period": period,
@@ -213,6 +242,10 @@ def deposit_month(request, credit_code: str, period: str):
         "form": form if may_deposit else None,
         "freeze_form": FreezeForm() if can_freeze(membership) else None,
         "changes": month.changes.select_related("actor")[:20] if month else [],
+        "records": records,
+        "visible_batches": set(
+            visible_batches(membership).filter(pk__in={r.batch_id for r in records}).values_list("pk", flat=True)
+        ),
     }
     return render(request, "intake/deposit_month.html", context)
 
@@ -266,7 +299,11 @@ class _FrameRows:
 
 @login_required
 def overdue(request):
-    """Government view: enterprise-months in my region whose evidence deposit is overdue."""
+    """Government view: key emitters in my region with months whose evidence deposit is overdue.
+
+    One row per enterprise (most overdue months first) with links to each month; ``?by=month`` lists
+    every enterprise-month instead.
+    """
     membership = current_membership(request)
     if not is_government(membership):
         raise Http404
@@ -277,7 +314,20 @@ def overdue(request):
     except IntakeError:
         first = deadlines.shift(last, -(MONTHS_SHOWN - 1))
     rows = deposits.overdue(visible_enterprises(membership), first=first, last=last)
+    by_month = request.GET.get("by") == "month"
+    if not by_month:
+        rows = (
+            rows.group_by("enterprise_id", "credit_code", "name", "region")
+            .agg(pl.col("period").sort(descending=True).alias("periods"), pl.len().alias("months"))
+            .sort(["months", "credit_code"], descending=[True, False])
+        )
     page = Paginator(_FrameRows(rows), 100).get_page(request.GET.get("page"))
-    return render(
-        request, "intake/overdue.html", {"page": page, "first": first, "last": last, "total": rows.height}
-    )
+    context = {
+        "page": page,
+        "first": first,
+        "last": last,
+        "total": int(rows["months"].sum()) if not by_month else rows.height,
+        "enterprises": rows.height if not by_month else rows["enterprise_id"].n_unique(),
+        "by_month": by_month,
+    }
+    return render(request, "intake/overdue.html", context)

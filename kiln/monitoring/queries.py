@@ -175,7 +175,6 @@ class OfficialRuns:
         self.runs = list(
             CalculationRun.objects.filter(official=True, status=CalculationRun.Status.DONE)
             .select_related("region")
-            .prefetch_related("factor_sets")
             .order_by("year", "region__path")
         )
 
@@ -392,7 +391,9 @@ def enterprise_names(keys: list[str]) -> dict[str, Enterprise]:
 
 
 def industry_names(codes) -> dict[str, Industry]:
-    return {i.code: i for i in Industry.objects.filter(code__in=list(codes))}
+    codes = tuple(sorted(set(codes)))
+    return memo.remember(("industries", codes), lambda: {i.code: i for i in Industry.objects.filter(code__in=codes)},
+                         seconds=memo.REGISTRY_SECONDS)
 
 
 # ------------------------------------------------------------------ one enterprise

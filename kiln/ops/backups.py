@@ -172,7 +172,7 @@ def _snapshot_postgresql(connection, workdir: Path) -> tuple[Path, dict[str, int
     def execute(sql):
         with connection.cursor() as cursor:
             cursor.execute(sql)
-            return cursor.fetchall()
+            return cursor.fetchall() if cursor.description else []
 
     if connection.in_atomic_block:  # a caller's transaction: pg_dump cannot share its snapshot
         counts, head = _counts_with(execute, quote, existing)

@@ -89,9 +89,10 @@ class Scene:
             if kind == "rect":
                 _, x, y, w, h, fill = shape
                 if w > 0 and h > 0:
-                    draw.rectangle(
-                        [x * scale, y * scale, (x + w) * scale - 1, (y + h) * scale - 1], fill=fill
-                    )
+                    x0, y0 = x * scale, y * scale
+                    # A bar thinner than a pixel is still drawn one pixel wide (Pillow wants x1 ≥ x0, y1 ≥ y0).
+                    x1, y1 = max(x0, (x + w) * scale - 1), max(y0, (y + h) * scale - 1)
+                    draw.rectangle([x0, y0, x1, y1], fill=fill)
             elif kind == "line":
                 _, x1, y1, x2, y2, stroke, width = shape
                 draw.line(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import zipfile
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from kiln.reports.errors import (
 from kiln.reports.models import ReportFormat, ReportJob, ReportTemplate
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+RENDER_FAILED = "REP-RENDER-FAILED"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -259,6 +262,11 @@ def run_job(job_id: int, part: int = 0, *, language: str | None = None, progress
                         skipped += 1
                         pending_skipped += 1
                         problems.append({"credit_code": enterprise.credit_code, "code": exc.code})
+                    except Exception:  # one enterprise's failure must not stop the other reports
+                        log.exception("report job %s: %s failed", job.pk, enterprise.credit_code)
+                        skipped += 1
+                        pending_skipped += 1
+                        problems.append({"credit_code": enterprise.credit_code, "code": RENDER_FAILED})
                     if index % progress_every == 0:
                         flush()
             flush()

@@ -14,23 +14,6 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def world(db):
-    """The shared personas, with E1 and E2 marked as enterprises.
-
-    ``tests.personas.enterprise()`` creates them without ``kind``, so ``visible_enterprises``
-    would give their own staff nothing (reported to the lead; harmless once fixed there).
-    """
-    from kiln.registry.models import Organisation
-    from tests.personas import build_world
-
-    built = build_world()
-    Organisation.objects.filter(pk__in=[built.e1.pk, built.e2.pk]).update(kind=Organisation.Kind.ENTERPRISE)
-    for e in (built.e1, built.e2):
-        e.refresh_from_db()
-    return built
-
-
 def membership_of(user):
     from kiln.accounts.models import Membership
 

@@ -159,7 +159,7 @@ def test_government_portal(browser, live_server, city):
         s.charts_drawn()
 
         # Sorting a table is a partial swap too.
-        s.page.click('#table-ranking th a:has-text("tce")')
+        s.page.click('#table-ranking th a[href*="ranking_sort=-tce_total"]')
         s.page.wait_for_selector('#table-ranking th[aria-sort="descending"]')
 
         # Drill-down: county → enterprise → month → an activity row with its provenance.

@@ -95,3 +95,24 @@ def test_only_registry_managers_upload(city, login):
     for user in (city.gov_a, city.e1_staff, city.verifier_e1):
         assert login(user).get(reverse("monitoring:maps")).status_code == 404
     assert login(city.admin).get(reverse("monitoring:maps")).status_code == 200
+
+
+def test_the_command_uploads_maps_and_digests_runs(city, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from kiln.monitoring.models import RunDigest
+
+    path = tmp_path / "counties.geojson"
+    path.write_text(json.dumps(collection()), encoding="utf-8")
+    out = StringIO()
+    call_command("monitoring", "map", "339900", str(path), stdout=out)
+    assert "3 areas" in out.getvalue()
+    path.write_text(json.dumps(collection({"339902"})), encoding="utf-8")
+    with pytest.raises(CommandError, match="KLN-MON-106"):
+        call_command("monitoring", "map", "339900", str(path))
+    RunDigest.objects.all().delete()
+    out = StringIO()
+    call_command("monitoring", "digest", stdout=out)
+    assert RunDigest.objects.count() == 3 and "enterprises" in out.getvalue()

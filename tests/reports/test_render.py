@@ -190,3 +190,37 @@ def test_cli_refuses_unknown_enterprise(reported, tmp_path):
 
     with pytest.raises(CommandError):
         call_command("report", "91330000MA00000000", str(YEAR), "-o", str(tmp_path / "x.pdf"))
+
+
+def test_chart_png_with_bars_thinner_than_a_pixel():
+    from kiln.reports import chart
+
+    series = {"combustion": [1e6] + [0.001] * 11, "electricity_exported": [-0.0004] * 12}
+    scene = chart.monthly_chart([f"2024-{m:02d}" for m in range(1, 13)], series, {}, unit="tCO2")
+    assert scene.png().startswith(b"\x89PNG")
+    assert (
+        chart.category_chart({"combustion": 1e6, "process": 1e-4}, {}, unit="t").png().startswith(b"\x89PNG")
+    )
+
+
+def test_a_failing_report_does_not_stop_the_job(reported, monkeypatch):
+    from kiln.accounts.models import Membership
+    from kiln.reports.models import ReportJob
+
+    job = services.start_job(
+        actor=reported.gov_a,
+        membership=Membership.objects.get(user=reported.gov_a),
+        region=reported.city_a,
+        year=YEAR,
+        fmt="docx",
+        enterprises=None,
+    )
+
+    def boom(*args, **kwargs):
+        raise ValueError("broken drawing")
+
+    monkeypatch.setattr(render, "docx", boom)
+    for part in range(job.parts):
+        done = services.run_job(job.pk, part)
+    assert done.status == ReportJob.Status.DONE and done.skipped == 1
+    assert done.problems == [{"credit_code": reported.e1.credit_code, "code": "REP-RENDER-FAILED"}]

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import OperationalError, connection, transaction
+from django.utils import translation
 
 from kiln.audit.models import AuditEvent
 from kiln.intake.models import ActivityRecord, EnterpriseMonth
@@ -217,7 +218,10 @@ def test_two_reviewers_at_once_one_wins_the_other_is_told(reviewers):
     shown = Submission.objects.get(pk=sub.pk).version  # both pages show this revision
     act(sub, "start_preliminary", w.gov_county, expected_version=shown)
     error = refused("REV-STALE", act, sub, "start_preliminary", w.gov_a, expected_version=shown)
-    assert "Someone else" in str(error.message)
+    with translation.override("en"):
+        assert "Someone else" in error.message
+    with translation.override("zh-hans"):
+        assert "其他人" in error.message
     sub.refresh_from_db()
     assert sub.preliminary_reviewer == w.gov_county
 

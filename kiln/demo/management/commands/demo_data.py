@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,8 +29,10 @@ PRESETS = {
 class Command(BaseCommand):
     help = (
         "Generate the fictional city 青溪市 (Qingxi): enterprises, facilities, monthly activity data, "
-        "grid meter readings and economic data, deterministically from --seed. Writes the files and a "
-        "manifest to --out and loads regions, organisations, enterprises, facilities and demo logins."
+        "grid meter readings and economic data, deterministically from --seed. Writes the files, sample "
+        "files to try the upload page with, and a manifest to --out. Unless --files-only, loads the registry "
+        "and demo logins, then runs the platform's own services: factor sets, the activity import, evidence "
+        "deposits, metered electricity, official calculations, carbon-efficiency grades and screening."
     )
 
     def add_arguments(self, parser):
@@ -92,20 +95,20 @@ class Command(BaseCommand):
         }
 
         timer = _Timer(self.stdout)
-        with timer("generate"):
+        out = options["out"] or Path(settings.VAR_DIR) / "demo"
+        with timer("generate") as step:
             data = generate(config)
             data, sample_files = samples.separate(data)
-        out = options["out"] or Path(settings.VAR_DIR) / "demo"
-        with timer("write files"):
+            c = data.counts
+            step.summary = (
+                f"青溪市 {config.years[0]}–{config.years[-1]}: {c['enterprises']:,} enterprises "
+                f"({c['key_emitters']:,} key emitters), {c['facilities']:,} facilities, "
+                f"{c['activity_rows']:,} activity rows, {c['metered_rows']:,} metered readings, "
+                f"{c['injected_problems']:,} injected problems"
+            )
+        with timer("write files") as step:
             files.write(data, out, arguments=arguments, large=options["size"] == "national", samples=sample_files)
-        c = data.counts
-        timer.say(
-            f"青溪市 {config.years[0]}–{config.years[-1]}: {c['enterprises']:,} enterprises "
-            f"({c['key_emitters']:,} key emitters), {c['facilities']:,} facilities, "
-            f"{c['activity_rows']:,} activity rows, {c['metered_rows']:,} metered readings, "
-            f"{c['injected_problems']:,} injected problems"
-        )
-        timer.say(f"Files: {out.resolve()} ({files.MANIFEST}; sample files to upload in {files.SAMPLES}/)")
+            step.summary = f"{out.resolve()} ({files.MANIFEST}; files to try the upload page with in {files.SAMPLES}/)"
         if load_database:
             try:
                 with transaction.atomic():  # all or nothing: a failed run leaves an empty database to try again
@@ -149,19 +152,27 @@ class Command(BaseCommand):
                 step.summary, step.details = outcome.summary, outcome.details
 
     def _welcome(self, out: Path, timer: _Timer) -> None:
-        from kiln.demo.personas import DEMO_PASSWORD, demo_logins
+        from kiln.accounts.roles import requires_mfa
+        from kiln.demo.personas import DEMO_PASSWORD, PERSONAS, demo_logins
 
+        mfa = {username for username, _, role, _ in PERSONAS if requires_mfa(role)}
+        if not getattr(settings, "KILN_MFA_ENFORCE", True):
+            mfa = set()
         w = self.stdout.write
         w("")
-        w(f"Demo logins (password for all: {DEMO_PASSWORD}); * = enrols an authenticator app (TOTP) at first login:")
+        w(f"Demo logins, password for all: {DEMO_PASSWORD}")
         for role, username, org in demo_logins():
-            w(f"  {'*' if username in MFA_PERSONAS else ' '} {username:<11} {role:<22} {org}")
-        w("Start with: enterprise (data upload, evidence deposit), city (overview, screening, review), admin.")
-        w(f"Bad files to try the upload page with: {(out / files.SAMPLES).resolve()} (see README.md there)")
+            w(f"  {username:<11} {'*' if username in mfa else ' '} {_pad(role, 16)} {org}")
+        if mfa:
+            w("  * sets up an authenticator app (TOTP) at first login: scan the QR code or type the key shown.")
+        w("Try: enterprise (upload data, deposit evidence), city (overview, screening, review), admin.")
+        w(f"Files to try the upload and deposit pages with: {(out / files.SAMPLES).resolve()} (README.md there)")
 
 
-# Personas whose role needs a second factor (kiln.accounts.roles.MFA_REQUIRED_ROLES), shown in the welcome.
-MFA_PERSONAS = {"admin", "province", "city", "county", "verifier"}
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - columns, 0)
 
 
 class _Step:
