@@ -33,7 +33,7 @@ from kiln.intake.queries import (
     visible_evidence,
 )
 from kiln.registry.models import Organisation
-from kiln.registry.queries import visible_enterprises
+from kiln.registry.queries import PLATFORM_WIDE, visible_enterprises
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_SHOWN = 200
@@ -120,7 +120,12 @@ def batch_list(request):
     membership = current_membership(request)
     page = Paginator(visible_batches(membership), 50).get_page(request.GET.get("page"))
     is_enterprise = membership is not None and membership.organisation.kind == Organisation.Kind.ENTERPRISE
-    return render(request, "intake/batch_list.html", {"page": page, "membership_is_enterprise": is_enterprise})
+    everything = membership is not None and membership.role in PLATFORM_WIDE
+    return render(
+        request,
+        "intake/batch_list.html",
+        {"page": page, "membership_is_enterprise": is_enterprise, "sees_everything": everything},
+    )
 
 
 @login_required

@@ -148,6 +148,37 @@ def test_government_overdue_list(world, client_for):
     assert world.e2.credit_code in client_for(world.gov_b).get(reverse("intake:overdue")).content.decode()
 
 
+def test_overdue_list_by_enterprise_and_by_month(world, client_for):
+    Enterprise.objects.filter(pk=world.e1.pk).update(key_emitter=True)
+    client = client_for(world.gov_a)
+    grouped = client.get(reverse("intake:overdue"), {"from": "2024-01"}).content.decode()
+    months = grouped.count(f"/intake/deposits/{world.e1.credit_code}/")
+    assert months > 1 and grouped.count(world.e1.credit_code) == months + 1  # one row, a link per month
+    flat = client.get(reverse("intake:overdue"), {"from": "2024-01", "by": "month"}).content.decode()
+    assert flat.count(f"/intake/deposits/{world.e1.credit_code}/") == months
+
+
+def test_deposit_overview_pages_back_and_shows_reported_rows(world, client_for):
+    client = client_for(world.e1_staff)
+    upload(client, csv_bytes([row(world.e1), row(world.e1, item="diesel")]))
+    page = client.get(reverse("intake:deposits"), {"until": "2024-06"}).content.decode()
+    assert ">2024-06<" in page and ">2023-07<" in page and ">2023-06<" not in page
+    assert "?until=2023-06" in page and "?until=" in page.split("?until=2023-06")[1]  # earlier and later
+    assert "<td class=\"num\">2</td>" in page  # March 2024: two reported rows
+    assert client.get(reverse("intake:deposits"), {"until": "junk"}).status_code == 200
+
+
+def test_deposit_month_shows_the_reported_rows(world, client_for):
+    client = client_for(world.e1_staff)
+    upload(client, csv_bytes([row(world.e1, quantity="1234.5")]))
+    batch = ImportBatch.objects.get()
+    page = client.get(month_url(world.e1)).content.decode()
+    assert "raw_coal" in page and "1234.5" in page
+    assert reverse("intake:batch-detail", args=[batch.pk]) in page  # the enterprise's own batch is linked
+    government = client_for(world.gov_a).get(month_url(world.e1)).content.decode()
+    assert "1234.5" in government and reverse("intake:batch-detail", args=[batch.pk]) not in government
+
+
 def test_index_redirects_by_role(world, client_for):
     assert client_for(world.e1_staff).get(reverse("intake:index"))["Location"] == reverse("intake:upload")
     assert client_for(world.gov_a).get(reverse("intake:index"))["Location"] == reverse("intake:overdue")
