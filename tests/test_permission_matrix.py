@@ -26,7 +26,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kiln.api import api
-from tests.accounts.helpers import FAST_HASHERS, signed_in
+from tests.accounts.helpers import signed_in
 
 PERSONAS = ["anon", "gov_a", "gov_b", "e1_staff", "e2_staff", "verifier_e1", "verifier_unassigned", "admin"]
 SIGNED = PERSONAS[1:]
@@ -557,8 +557,7 @@ def test_admin_site_is_all_under_its_namespace():
 
 
 @pytest.fixture
-def matrix_world(world, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def matrix_world(world):
     from kiln.audit.events import EventType
     from kiln.audit.services import record
 

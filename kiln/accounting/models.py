@@ -64,7 +64,32 @@ class CalculationRun(models.Model):
         return f"#{self.pk} {self.region.code} {self.year} ({self.get_kind_display()})"
 
 
-class Aggregate(models.Model):
+class EmissionFigures(models.Model):
+    """The engine's aggregate value columns (``kiln.engine.aggregate.VALUE_COLUMNS``): tCO2 by source
+    category and tce by energy type. Shared by ``Aggregate`` and the monitoring digests of it."""
+
+    co2_combustion_t = models.FloatField(default=0.0)
+    co2_process_t = models.FloatField(default=0.0)
+    co2_electricity_purchased_t = models.FloatField(default=0.0)
+    co2_electricity_exported_t = models.FloatField(default=0.0)
+    co2_heat_purchased_t = models.FloatField(default=0.0)
+    co2_heat_exported_t = models.FloatField(default=0.0)
+    co2_recovery_t = models.FloatField(default=0.0)
+    co2_biomass_t = models.FloatField(default=0.0)
+    co2_total_t = models.FloatField(default=0.0)
+    tce_coal = models.FloatField(default=0.0)
+    tce_oil = models.FloatField(default=0.0)
+    tce_gas = models.FloatField(default=0.0)
+    tce_electricity = models.FloatField(default=0.0)
+    tce_heat = models.FloatField(default=0.0)
+    tce_other = models.FloatField(default=0.0)
+    tce_total = models.FloatField(default=0.0)
+
+    class Meta:
+        abstract = True
+
+
+class Aggregate(EmissionFigures):
     """One run's emissions and energy summed along one dimension for one period.
 
     ``dimension`` is enterprise (key = credit code), industry (key = GB/T 4754 division such
@@ -84,25 +109,14 @@ class Aggregate(models.Model):
     key = models.CharField(max_length=18)
     period = models.CharField(max_length=7)
     n_enterprises = models.PositiveIntegerField(default=1)
-    co2_combustion_t = models.FloatField(default=0.0)
-    co2_process_t = models.FloatField(default=0.0)
-    co2_electricity_purchased_t = models.FloatField(default=0.0)
-    co2_electricity_exported_t = models.FloatField(default=0.0)
-    co2_heat_purchased_t = models.FloatField(default=0.0)
-    co2_heat_exported_t = models.FloatField(default=0.0)
-    co2_recovery_t = models.FloatField(default=0.0)
-    co2_biomass_t = models.FloatField(default=0.0)
-    co2_total_t = models.FloatField(default=0.0)
-    tce_coal = models.FloatField(default=0.0)
-    tce_oil = models.FloatField(default=0.0)
-    tce_gas = models.FloatField(default=0.0)
-    tce_electricity = models.FloatField(default=0.0)
-    tce_heat = models.FloatField(default=0.0)
-    tce_other = models.FloatField(default=0.0)
-    tce_total = models.FloatField(default=0.0)
 
     class Meta:
-        indexes = [models.Index(fields=["run", "dimension", "period", "key"], name="aggregate_lookup")]
+        indexes = [
+            # one period across keys ("every county in March", rankings, yearly totals)
+            models.Index(fields=["run", "dimension", "period", "key"], name="aggregate_lookup"),
+            # one key across periods ("this enterprise's months", the monitoring enterprise pages)
+            models.Index(fields=["run", "dimension", "key", "period"], name="aggregate_by_key"),
+        ]
         verbose_name = _("aggregate")
         verbose_name_plural = _("aggregates")
 

@@ -126,11 +126,16 @@ def _pdf(page: _Page, title: str) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R /Info 8 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R /Info 8 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, xref)
+    )
     return out.getvalue()
 
 
-def _table(page: _Page, top: float, rows: list[tuple[str, str]], left: float = 60, split: float = 230) -> float:
+def _table(
+    page: _Page, top: float, rows: list[tuple[str, str]], left: float = 60, split: float = 230
+) -> float:
     """Label | value rows in a ruled box; returns the y below it."""
     height = 24
     page.rect(left, top - height * len(rows), 475, height * len(rows))
@@ -211,7 +216,9 @@ def coal_report_pdf(month: Month) -> bytes:
     bottom = _table(page, 690, rows)
     page.text(60, bottom - 30, "本报告仅对来样负责。未经本院书面批准,不得部分复制本报告。", 9)
     page.text(60, bottom - 46, "Results refer to the sample received only.", 8.5)
-    page.text(60, bottom - 80, "检测 Tested: 王  磊      审核 Checked: 陈  静      批准 Approved: 李建国", 9.5)
+    page.text(
+        60, bottom - 80, "检测 Tested: 王  磊      审核 Checked: 陈  静      批准 Approved: 李建国", 9.5
+    )
     page.seal(440, bottom - 140, 48, LAB[0][:12], "检验检测专用章")
     return _pdf(page, f"煤质检测报告 {month.credit_code} {month.period}")
 

@@ -52,7 +52,12 @@ def planned_files(large: bool) -> list[tuple[str, str, str]]:
 
 
 def write(
-    data: DemoData, out: Path, *, arguments: dict, large: bool = False, samples: dict[str, bytes] | None = None
+    data: DemoData,
+    out: Path,
+    *,
+    arguments: dict,
+    large: bool = False,
+    samples: dict[str, bytes] | None = None,
 ) -> dict:
     """Write every table and ``manifest.json`` into ``out``; return the manifest.
 

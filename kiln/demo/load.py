@@ -13,6 +13,7 @@ from django.db import connections, router, transaction
 
 from kiln.demo.generate import DemoData
 from kiln.demo.personas import create_personas
+from kiln.demo.samples import enterprise_persona_code
 from kiln.registry.models import (
     Enterprise,
     Facility,
@@ -223,16 +224,17 @@ def _facilities(frame: pl.DataFrame, enterprises: dict[str, Enterprise]) -> int:
 
 def _persona_organisations(bodies, enterprises, frame: pl.DataFrame) -> dict:
     """Which organisation each demo login belongs to (see kiln.demo.personas.PERSONAS)."""
-    cement = frame.filter((pl.col("sector") == "cement_clinker") & pl.col("key_emitter"))
-    if cement.is_empty():
-        raise DemoLoadError("the demo needs a cement enterprise that is a key emitter")
+    try:
+        persona_code = enterprise_persona_code(frame)  # the same one the sample files are written for
+    except ValueError as exc:
+        raise DemoLoadError(str(exc)) from exc
     first_county = sorted(k for k in bodies if k.startswith("county-"))[0]
     return {
         ("operator", None): bodies["operator"],
         ("government", 1): bodies["province"],
         ("government", 2): bodies["city"],
         ("government", 3): bodies[first_county],
-        ("enterprise", None): enterprises[cement["credit_code"][0]],
+        ("enterprise", None): enterprises[persona_code],
         ("third_party", "verifier"): bodies["verifier-1"],
         ("third_party", "consultancy"): bodies["consultancy-1"],
         ("grid", None): bodies["grid"],

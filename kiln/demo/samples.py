@@ -46,7 +46,14 @@ HEADERS_ZH = {
     "facility": "设施",
     "note": "备注",
 }
-UNITS_ZH = {"t": "吨", "MWh": "兆瓦时", "kWh": "千瓦时", "GJ": "吉焦", "GJ/t": "吉焦/吨", "tC/GJ": "吨碳/吉焦"}
+UNITS_ZH = {
+    "t": "吨",
+    "MWh": "兆瓦时",
+    "kWh": "千瓦时",
+    "GJ": "吉焦",
+    "GJ/t": "吉焦/吨",
+    "tC/GJ": "吨碳/吉焦",
+}
 SOURCES_ZH = {"meter": "计量", "invoice": "发票", "lab": "化验", "estimate": "估算", "grid": "电网"}
 GROWTH = 1.03  # next January against this January, for flows (measured parameters stay as they were)
 
@@ -81,13 +88,14 @@ def _strings(frame: pl.DataFrame) -> pl.DataFrame:
 
 def january_rows(activity: pl.DataFrame, code: str, end_year: int) -> pl.DataFrame:
     """The persona enterprise's report for January after the data ends, from its last January (strings)."""
-    rows = _strings(activity).filter(
-        (pl.col("credit_code") == code) & (pl.col("period") == f"{end_year}-01")
-    )
+    rows = _strings(activity).filter((pl.col("credit_code") == code) & (pl.col("period") == f"{end_year}-01"))
     flow = ~pl.col("item").str.contains(".", literal=True)
     return rows.with_columns(
         pl.lit(f"{end_year + 1}-01").alias("period"),
-        pl.when(flow).then((pl.col("quantity") * GROWTH).round(3)).otherwise(pl.col("quantity")).alias("quantity"),
+        pl.when(flow)
+        .then((pl.col("quantity") * GROWTH).round(3))
+        .otherwise(pl.col("quantity"))
+        .alias("quantity"),
     )
 
 
@@ -117,7 +125,9 @@ def errors_csv(rows: pl.DataFrame) -> bytes:
 
     code = records[0]["credit_code"]
     wrong_check = "0" if code[-1] != "0" else "1"
-    records[find("electricity_purchased")]["credit_code"] = code[:-1] + wrong_check  # a slip of the last character
+    records[find("electricity_purchased")]["credit_code"] = (
+        code[:-1] + wrong_check
+    )  # a slip of the last character
     records[find("clinker_output")]["period"] = "2099-13"
     records[find("raw_coal")]["unit"] = "车"  # truckloads: what the weighbridge clerk counts, not a unit
     diesel = find("diesel")
@@ -143,7 +153,9 @@ def january_xlsx(rows: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     # A fixed creation time: XlsxWriter also stamps the zip entries with it, so the bytes never change.
-    workbook.set_properties({"title": "月度活动数据", "author": "Kiln demo", "created": datetime.datetime(2024, 1, 1)})
+    workbook.set_properties(
+        {"title": "月度活动数据", "author": "Kiln demo", "created": datetime.datetime(2024, 1, 1)}
+    )
     bold = workbook.add_format({"bold": True, "bg_color": "#EEEEEE"})
     text = workbook.add_format({"num_format": "@"})
     sheet = workbook.add_worksheet("月度活动数据")
@@ -175,7 +187,9 @@ def separate(data):
     return cleaned, build(kept, duplicates, data.enterprises, data.config.years[-1])
 
 
-def build(activity: pl.DataFrame, duplicates: pl.DataFrame, enterprises: pl.DataFrame, end_year: int) -> dict[str, bytes]:
+def build(
+    activity: pl.DataFrame, duplicates: pl.DataFrame, enterprises: pl.DataFrame, end_year: int
+) -> dict[str, bytes]:
     """Every sample file (name in ``samples/`` → bytes)."""
     code = enterprise_persona_code(enterprises)
     name = enterprises.filter(pl.col("credit_code") == code)["name"][0]

@@ -191,60 +191,68 @@ def minor(per_mwh: float, diesel_share: float = 0.85) -> tuple[Flow, ...]:
     )
 
 
+def _heat_user(key, share, industries, words, profile, line, *, steam, gas, coal=0.0, spread, product,
+               product_spread, line_flows=(), per_mwh, diesel_share=0.85, green, green_share, size, variants,
+               intensity, va, growth, per_worker):
+    """Electricity-led manufacturing with process heat: steam from the industrial park's CHP plant
+    metered per ``line`` (the facility that makes the output), or own gas-fired boilers (and, where
+    ``coal`` tonnes per MWh are given, coal-fired ones) with their fuel analyses, output counted per
+    line, vehicles and canteen, rooftop PV. ``steam`` is GJ and ``gas`` 10^4 Nm3 per MWh."""
+    at = line.kind
+    gas_boiler, coal_boiler = _boilers()
+    coal_flows = (Flow("raw_coal", coal, spread=spread, noise=0.06, variants=("coal_boiler",), at="boiler",
+                       source="invoice"),) if coal else ()
+    return Sector(
+        key, share, industries, words, "MWh electricity", profile,
+        facilities=(line, gas_boiler, coal_boiler) if coal else (line, gas_boiler),
+        flows=(
+            Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
+            Flow("heat_purchased", steam, spread=spread, variants=("steam",), at=at, source="invoice"),
+            Flow("natural_gas", gas, spread=spread, variants=("gas_boiler",), at="boiler", source="invoice"),
+            *coal_flows,
+            *line_flows,
+            Flow("product_output", product, spread=product_spread, at=at),
+            *minor(per_mwh, diesel_share=diesel_share),
+            Flow("electricity_green_self", green, spread=0.5, noise=0.08, share=green_share, profile="solar"),
+        ),
+        parameters=(*(analysed(COAL_ANALYSIS, "boiler", ("coal_boiler",)) if coal else ()),
+                    *analysed((GAS_NCV,), "boiler", ("gas_boiler",))),
+        size=size, variants=variants,
+        revenue_per_worker=per_worker, intensity=intensity, value_added_ratio=va, growth=growth,
+    )
+
+
 SECTORS: tuple[Sector, ...] = (
-    Sector(
+    _heat_user(
         "textiles", 22.5,
         (("C171", 0.45), ("C175", 0.30), ("C174", 0.10), ("C176", 0.15)),
         (("印染", "Printing & Dyeing"), ("纺织", "Textile"), ("织造", "Weaving"), ("丝绸", "Silk"),
          ("染整", "Dyeing & Finishing")),
-        "MWh electricity", "manufacturing",
-        facilities=(
-            Facility("dyeing_line", "L", "{n}号印染生产线", "Dyeing line {n}", ((1, 0.35), (2, 0.35), (3, 0.2), (4, 0.1))),
-            *_boilers(),
-        ),
+        "manufacturing",
+        Facility("dyeing_line", "L", "{n}号印染生产线", "Dyeing line {n}", ((1, 0.35), (2, 0.35), (3, 0.2), (4, 0.1))),
         # Dyeing is steam-hungry: about 12 GJ of steam per MWh of electricity, from the
-        # industrial park's CHP plant or from an own boiler.
-        flows=(
-            Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            # Park steam is metered per dyeing line.
-            Flow("heat_purchased", 12.0, spread=0.25, variants=("steam",), at="dyeing_line", source="invoice"),
-            Flow("natural_gas", 0.034, spread=0.25, variants=("gas_boiler",), at="boiler", source="invoice"),
-            Flow("raw_coal", 0.71, spread=0.25, noise=0.06, variants=("coal_boiler",), at="boiler", source="invoice"),
-            # Stenters (定型机) and singeing burn gas on each line: about 100 Nm3 per MWh.
+        # industrial park's CHP plant (metered per dyeing line) or from an own boiler.
+        steam=12.0, gas=0.034, coal=0.71, spread=0.25,
+        # Stenters (定型机) and singeing burn gas on each line: about 100 Nm3 per MWh.
+        line_flows=(
             Flow("natural_gas", 0.010, spread=0.4, noise=0.05, share=0.5, at="dyeing_line", source="invoice"),
-            Flow("product_output", 0.6, spread=0.3, at="dyeing_line"),
-            *minor(1.0, diesel_share=0.8),
-            Flow("electricity_green_self", 0.08, spread=0.5, noise=0.08, share=0.35, profile="solar"),
         ),
-        parameters=(*analysed(COAL_ANALYSIS, "boiler", ("coal_boiler",)),
-                    *analysed((GAS_NCV,), "boiler", ("gas_boiler",))),
+        product=0.6, product_spread=0.3, per_mwh=1.0, diesel_share=0.8, green=0.08, green_share=0.35,
         size=Size(2500, 1.0, 200, 60_000),
         variants=(("steam", 0.55), ("gas_boiler", 0.35), ("coal_boiler", 0.10)),
-        revenue_per_worker=80, intensity=0.9, value_added_ratio=0.22, growth=0.01,
+        per_worker=80, intensity=0.9, va=0.22, growth=0.01,
     ),
-    Sector(
+    _heat_user(
         "chemical", 8.0,
         (("C261", 0.30), ("C265", 0.30), ("C266", 0.25), ("C264", 0.15)),
         (("化工", "Chemical"), ("化学", "Chemical"), ("新材料", "New Materials"), ("精细化工", "Fine Chemical")),
-        "MWh electricity", "continuous",
-        facilities=(
-            Facility("reactor", "R", "{n}号反应装置", "Reaction unit {n}", ((1, 0.4), (2, 0.3), (3, 0.2), (4, 0.1))),
-            *_boilers(),
-        ),
-        flows=(
-            Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            Flow("heat_purchased", 5.0, spread=0.3, variants=("steam",), at="reactor", source="invoice"),
-            Flow("natural_gas", 0.0143, spread=0.3, variants=("gas_boiler",), at="boiler", source="invoice"),
-            Flow("raw_coal", 0.30, spread=0.3, noise=0.06, variants=("coal_boiler",), at="boiler", source="invoice"),
-            Flow("product_output", 1.5, spread=0.5, at="reactor"),
-            *minor(0.5, diesel_share=0.6),
-            Flow("electricity_green_self", 0.06, spread=0.5, noise=0.08, share=0.2, profile="solar"),
-        ),
-        parameters=(*analysed(COAL_ANALYSIS, "boiler", ("coal_boiler",)),
-                    *analysed((GAS_NCV,), "boiler", ("gas_boiler",))),
+        "continuous",
+        Facility("reactor", "R", "{n}号反应装置", "Reaction unit {n}", ((1, 0.4), (2, 0.3), (3, 0.2), (4, 0.1))),
+        steam=5.0, gas=0.0143, coal=0.30, spread=0.3,
+        product=1.5, product_spread=0.5, per_mwh=0.5, diesel_share=0.6, green=0.06, green_share=0.2,
         size=Size(6000, 1.1, 300, 150_000),
         variants=(("steam", 0.60), ("gas_boiler", 0.25), ("coal_boiler", 0.15)),
-        revenue_per_worker=250, intensity=1.5, value_added_ratio=0.25, growth=0.03,
+        per_worker=250, intensity=1.5, va=0.25, growth=0.03,
     ),
     Sector(
         "chemical_fibre", 5.0,
@@ -553,50 +561,31 @@ SECTORS: tuple[Sector, ...] = (
            (("电子", "Electronics"), ("光电", "Optoelectronics"), ("微电子", "Microelectronics")),
            3000, gas=0.005, gas_share=0.4, intensity=0.15, va=0.25, growth=0.08, profile="continuous",
            green_share=0.35, product=0.02, sigma=1.2, high=200_000.0, per_worker=150.0),
-    Sector(
+    _heat_user(
         "rubber_plastics", 9.0,
         (("C291", 0.3), ("C292", 0.7)),
         (("塑业", "Plastics"), ("橡胶", "Rubber"), ("塑胶", "Plastic"), ("包装", "Packaging")),
-        "MWh electricity", "manufacturing",
-        facilities=(
-            Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", WORKSHOPS),
-            Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", BOILERS, variants=("gas_boiler",)),
-        ),
-        flows=(
-            Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            Flow("heat_purchased", 2.0, spread=0.3, variants=("steam",), at="workshop", source="invoice"),
-            Flow("natural_gas", 0.0057, spread=0.3, variants=("gas_boiler",), at="boiler", source="invoice"),
-            Flow("product_output", 0.4, spread=0.4, at="workshop"),
-            *minor(0.8),
-            Flow("electricity_green_self", 0.1, spread=0.5, noise=0.08, share=0.4, profile="solar"),
-        ),
-        parameters=analysed((GAS_NCV,), "boiler", ("gas_boiler",)),
+        "manufacturing",
+        Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", WORKSHOPS),
+        steam=2.0, gas=0.0057, spread=0.3,
+        product=0.4, product_spread=0.4, per_mwh=0.8, green=0.1, green_share=0.4,
         size=Size(2000, 1.0, 100, 50_000),
         variants=(("steam", 0.35), ("gas_boiler", 0.25), ("", 0.40)),
-        revenue_per_worker=90, intensity=0.5, value_added_ratio=0.20, growth=0.02,
+        per_worker=90, intensity=0.5, va=0.20, growth=0.02,
     ),
-    Sector(
+    _heat_user(
         "food", 6.0,
         (("C131", 0.15), ("C135", 0.15), ("C139", 0.10), ("C144", 0.15), ("C146", 0.25), ("C149", 0.20)),
         (("食品", "Food"), ("粮油", "Grain & Oil"), ("乳业", "Dairy"), ("酿造", "Brewing"), ("调味品", "Condiments")),
-        "MWh electricity", "manufacturing",
-        facilities=(
-            Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", WORKSHOPS),
-            Facility("boiler", "B", "{n}号燃气锅炉", "Gas-fired boiler {n}", BOILERS, variants=("gas_boiler",)),
-        ),
-        flows=(
-            Flow("electricity_purchased", 1.0, spread=0.0, noise=0.03),
-            Flow("heat_purchased", 3.0, spread=0.3, variants=("steam",), at="workshop", source="invoice"),
-            Flow("natural_gas", 0.0086, spread=0.3, variants=("gas_boiler",), at="boiler", source="invoice"),
-            Flow("product_output", 1.2, spread=0.4, at="workshop"),
-            # Refrigerated delivery trucks: more diesel than other light industry.
-            *minor(1.5, diesel_share=0.9),
-            Flow("electricity_green_self", 0.08, spread=0.5, noise=0.08, share=0.35, profile="solar"),
-        ),
-        parameters=analysed((GAS_NCV,), "boiler", ("gas_boiler",)),
+        "manufacturing",
+        Facility("workshop", "W", "{n}号生产车间", "Workshop {n}", WORKSHOPS),
+        steam=3.0, gas=0.0086, spread=0.3,
+        product=1.2, product_spread=0.4, green=0.08, green_share=0.35,
+        # Refrigerated delivery trucks: more diesel than other light industry.
+        per_mwh=1.5, diesel_share=0.9,
         size=Size(900, 1.0, 80, 30_000),
         variants=(("steam", 0.30), ("gas_boiler", 0.50), ("", 0.20)),
-        revenue_per_worker=110, intensity=0.35, value_added_ratio=0.22, growth=0.02,
+        per_worker=110, intensity=0.35, va=0.22, growth=0.02,
     ),
 )
 

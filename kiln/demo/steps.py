@@ -42,9 +42,7 @@ def factors() -> Outcome:
 
     created = load_shipped()
     sets = list(FactorSet.objects.order_by("code", "version").values_list("code", "version"))
-    return Outcome(
-        f"{len(created)} factor sets stored ({', '.join(f'{c} v{v}' for c, v in sets)})", []
-    )
+    return Outcome(f"{len(created)} factor sets stored ({', '.join(f'{c} v{v}' for c, v in sets)})", [])
 
 
 def activity(path: Path) -> Outcome:
@@ -160,7 +158,12 @@ def evidence_deposits(data: DemoData, today=None) -> Outcome:
             documents = []
             if month.kwh:
                 documents.append(
-                    (EvidenceFile.Kind.INVOICE, f"电费结算单-{period}.pdf", evidence.settlement_pdf(month), False)
+                    (
+                        EvidenceFile.Kind.INVOICE,
+                        f"电费结算单-{period}.pdf",
+                        evidence.settlement_pdf(month),
+                        False,
+                    )
                 )
             if month.kwh and not old:
                 documents.append(
@@ -173,7 +176,12 @@ def evidence_deposits(data: DemoData, today=None) -> Outcome:
                 )
             if month.coal:
                 documents.append(
-                    (EvidenceFile.Kind.LAB_REPORT, f"煤质检测报告-{period}.pdf", evidence.coal_report_pdf(month), True)
+                    (
+                        EvidenceFile.Kind.LAB_REPORT,
+                        f"煤质检测报告-{period}.pdf",
+                        evidence.coal_report_pdf(month),
+                        True,
+                    )
                 )
             for kind, name, content, cma in documents:
                 deposits.deposit(
@@ -218,7 +226,9 @@ def _coal(data: DemoData, codes: list[str]) -> dict[tuple[str, str], dict]:
     )
     out: dict[tuple[str, str], dict] = {}
     for row in rows.iter_rows(named=True):
-        entry = out.setdefault((row["credit_code"], row["period"]), {"facility": row["facility"], "values": {}})
+        entry = out.setdefault(
+            (row["credit_code"], row["period"]), {"facility": row["facility"], "values": {}}
+        )
         if row["facility"] == entry["facility"]:
             entry["values"][row["item"].split(".", 1)[1]] = row["quantity"]
     return {k: v for k, v in out.items() if "ncv" in v["values"]}
@@ -240,7 +250,7 @@ def metered(path: Path) -> Outcome:
     return Outcome(f"{result.created:,} readings imported from {path.name}", [])
 
 
-def calculations(years: tuple[int, ...], region_code: str) -> Outcome:
+def calculations(years: tuple[int, ...], region_code: str, planted: pl.DataFrame | None = None) -> Outcome:
     from kiln.accounting.services import RunError, calculate
     from kiln.factors.models import FactorSet
     from kiln.registry.models import Region
@@ -254,12 +264,26 @@ def calculations(years: tuple[int, ...], region_code: str) -> Outcome:
         try:
             run = calculate(actor=None, region=region, year=year, factor_set=factor_set)
         except RunError as exc:
-            raise StepError(f"calculation {region_code} {year}: {exc.code} {exc.message} {exc.errors[:3]}") from exc
+            raise StepError(
+                f"calculation {region_code} {year}: {exc.code} {exc.message} {exc.errors[:3]}"
+            ) from exc
+        in_year = _planted_in(planted, year)
         lines.append(
             f"{year}: {run.total_co2_t / 1e6:,.3f} Mt CO2, {run.total_tce / 1e4:,.1f} 万 tce, "
-            f"{run.input_rows:,} rows (official run #{run.pk})"
+            f"{run.input_rows:,} rows (official run #{run.pk})" + (f"; planted: {in_year}" if in_year else "")
         )
     return Outcome(f"{len(years)} official runs for {region.name} ({region_code}) with {FACTOR_SET}", lines)
+
+
+def _planted_in(planted: pl.DataFrame | None, year: int) -> str:
+    """The planted problems of ``year`` that are in the imported data (not the duplicates), by kind."""
+    if planted is None or planted.is_empty():
+        return ""
+    rows = planted.filter(
+        pl.col("period").cast(pl.String).str.starts_with(f"{year}-") & (pl.col("kind") != "duplicate")
+    )
+    counts = rows.group_by("kind").len().sort("kind")
+    return ", ".join(f"{n} {kind}" for kind, n in counts.iter_rows())
 
 
 def efficiency(years: tuple[int, ...], region_code: str) -> Outcome:

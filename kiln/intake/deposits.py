@@ -61,7 +61,7 @@ def _read_checked(upload, name: str) -> tuple[bytes, str]:
     if promised is not None and promised != kind:
         raise IntakeError(
             errors.FILE_TYPE_MISMATCH,
-            f"{filetypes.extension(name)} but the content is {filetypes.LABELS.get(kind, kind)}",
+            f"{filetypes.extension(name)} ≠ {filetypes.LABELS.get(kind, kind)}",
         )
     if kind == filetypes.TEXT and filetypes.extension(name) not in (".csv", ".txt", ".tsv"):
         raise IntakeError(errors.EVIDENCE_TYPE, filetypes.extension(name) or "text")

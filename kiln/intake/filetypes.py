@@ -19,15 +19,16 @@ ZIP = "zip"  # a zip archive that is not an Office workbook
 TEXT = "text"  # CSV and other plain text
 BINARY = "binary"  # anything else
 
+# Names that read the same in Chinese and English messages (they go into error details stored as text).
 LABELS = {
     PDF: "PDF",
-    PNG: "PNG image",
-    JPEG: "JPEG image",
-    XLSX: "Excel workbook",
-    XLS: "Excel 97-2003 workbook",
-    ZIP: "zip archive",
-    TEXT: "text/CSV",
-    BINARY: "binary data",
+    PNG: "PNG",
+    JPEG: "JPEG",
+    XLSX: "Excel (.xlsx)",
+    XLS: "Excel 97-2003 (.xls)",
+    ZIP: "ZIP",
+    TEXT: "CSV/TXT",
+    BINARY: "BIN",
 }
 CONTENT_TYPES = {
     PDF: "application/pdf",

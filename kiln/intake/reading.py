@@ -55,7 +55,7 @@ def read_file(data: bytes, name: str | None = None) -> Table:
     if promised is not None and promised != actual:
         raise FileProblem(
             errors.FILE_TYPE_MISMATCH,
-            f"{filetypes.extension(name)} but the content is {filetypes.LABELS.get(actual, actual)}",
+            f"{filetypes.extension(name)} ≠ {filetypes.LABELS.get(actual, actual)}",
         )
     if actual in (filetypes.XLSX, filetypes.XLS):
         return _read_workbook(data, actual)

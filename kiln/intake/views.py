@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import PurePath
 
 import polars as pl
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -232,7 +231,9 @@ def deposit_month(request, credit_code: str, period: str):
                 return redirect("intake:deposit-month", credit_code=credit_code, period=period)
     state, month = deposits.month_status(enterprise, period)
     records = list(
-        ActivityRecord.objects.filter(enterprise=enterprise, period=period, current=True).order_by("item", "facility")
+        ActivityRecord.objects.filter(enterprise=enterprise, period=period, current=True).order_by(
+            "item", "facility"
+        )
     )
     context = {
         "enterprise": enterprise,
@@ -249,7 +250,9 @@ def deposit_month(request, credit_code: str, period: str):
         "changes": month.changes.select_related("actor")[:20] if month else [],
         "records": records,
         "visible_batches": set(
-            visible_batches(membership).filter(pk__in={r.batch_id for r in records}).values_list("pk", flat=True)
+            visible_batches(membership)
+            .filter(pk__in={r.batch_id for r in records})
+            .values_list("pk", flat=True)
         ),
     }
     return render(request, "intake/deposit_month.html", context)

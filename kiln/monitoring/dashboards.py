@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.apps import apps
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.dates import MONTHS_AP
 from django.utils.translation import get_language
@@ -199,12 +200,19 @@ def year_table(rows: list[dict], name: str = "years") -> Table:
 # ------------------------------------------------------------------ dashboards
 
 
-class Dashboard:
-    """Shared by the region and industry pages: a place, a period and the request's parameters."""
+class PeriodDashboard:
+    """A page about one period (a year or a month) of something that has totals and months: the
+    request's parameters, the totals of the period, of the year before and of the month before, the
+    months of the year and of the year before. Subclasses say where totals and months come from."""
 
-    def __init__(self, request, membership, place: Place, period: Period | None):
-        self.request, self.membership, self.place, self.period = request, membership, place, period
-        self.region = place.region
+    request: HttpRequest
+    period: Period | None
+
+    def totals_of(self, period: Period | None) -> dict | None:
+        raise NotImplementedError
+
+    def months_of(self, year: int) -> list[dict | None]:
+        raise NotImplementedError
 
     @property
     def path(self) -> str:
@@ -212,6 +220,53 @@ class Dashboard:
 
     def bind(self, table: Table) -> Table:
         return table.bind(self.request.GET, self.path)
+
+    def query(self, **changes) -> str:
+        params = {"year": str(self.period.year) if self.period else ""}
+        if self.period and self.period.month:
+            params["month"] = str(self.period.month)
+        params.update(changes)
+        return "&".join(f"{k}={v}" for k, v in params.items() if v not in (None, ""))
+
+    @cached_property
+    def totals(self) -> dict | None:
+        return self.totals_of(self.period)
+
+    @cached_property
+    def previous(self) -> dict | None:
+        return self.totals_of(self.period.year_before()) if self.period else None
+
+    @cached_property
+    def last_month(self) -> dict | None:
+        return self.totals_of(self.period.month_before()) if self.period and self.period.is_month else None
+
+    @cached_property
+    def month_rows(self) -> list[dict | None]:
+        return self.months_of(self.period.year) if self.period else []
+
+    @cached_property
+    def previous_month_rows(self) -> list[dict | None]:
+        return self.months_of(self.period.year - 1) if self.period else []
+
+    @cached_property
+    def highlight(self) -> int | None:
+        return self.period.month - 1 if self.period and self.period.month else None
+
+    def month_charts(self, links: list[str]) -> dict:
+        """The stacked months of the year against the year before, in tCO2 and in tce."""
+        return {
+            f"months_{kind}": stack_chart(self.month_rows, kind, previous=self.previous_month_rows,
+                                          highlight=self.highlight, links=links)
+            for kind in ("co2", "tce")
+        }
+
+
+class Dashboard(PeriodDashboard):
+    """Shared by the region and industry pages: a place, a period and the request's parameters."""
+
+    def __init__(self, request, membership, place: Place, period: Period | None):
+        self.request, self.membership, self.place, self.period = request, membership, place, period
+        self.region = place.region
 
     @cached_property
     def runs(self) -> list[CalculationRun]:
@@ -230,13 +285,6 @@ class Dashboard:
         codes = [c for c in self.region.path.strip("/").split("/") if c and c != self.region.code]
         visible = queries.visible_regions(self.membership).filter(code__in=codes)
         return sorted(visible, key=lambda r: r.level)
-
-    def query(self, **changes) -> str:
-        params = {"year": str(self.period.year) if self.period else ""}
-        if self.period and self.period.month:
-            params["month"] = str(self.period.month)
-        params.update({k: v for k, v in changes.items()})
-        return "&".join(f"{k}={v}" for k, v in params.items() if v not in (None, ""))
 
     @cached_property
     def month_links(self) -> list[str]:
@@ -271,33 +319,15 @@ class Dashboard:
 class RegionDashboard(Dashboard):
     """Government portal: a region (and below) for a year or a month."""
 
-    @cached_property
-    def totals(self) -> dict | None:
-        return self.place.totals(self.period)
+    def totals_of(self, period: Period | None) -> dict | None:
+        return self.place.totals(period)
 
-    @cached_property
-    def previous(self) -> dict | None:
-        return self.place.totals(self.period.year_before()) if self.period else None
-
-    @cached_property
-    def last_month(self) -> dict | None:
-        return self.place.totals(self.period.month_before()) if self.period and self.period.is_month else None
+    def months_of(self, year: int) -> list[dict | None]:
+        return self.place.months(year)
 
     @cached_property
     def kpis(self) -> list[dict]:
         return self.kpis_of(self.totals, self.previous, self.last_month)
-
-    @cached_property
-    def month_rows(self) -> list[dict | None]:
-        return self.place.months(self.period.year) if self.period else []
-
-    @cached_property
-    def previous_month_rows(self) -> list[dict | None]:
-        return self.place.months(self.period.year - 1) if self.period else []
-
-    @cached_property
-    def highlight(self) -> int | None:
-        return self.period.month - 1 if self.period and self.period.month else None
 
     @cached_property
     def charts(self) -> dict:
@@ -305,10 +335,7 @@ class RegionDashboard(Dashboard):
             return {}
         children = self.children
         charts = {
-            "months_co2": stack_chart(self.month_rows, "co2", previous=self.previous_month_rows,
-                                      highlight=self.highlight, links=self.month_links),
-            "months_tce": stack_chart(self.month_rows, "tce", previous=self.previous_month_rows,
-                                      highlight=self.highlight, links=self.month_links),
+            **self.month_charts(self.month_links),
             "sources": donut_chart(self.totals, "co2"),
             "energy": donut_chart(self.totals, "tce"),
             "years": years_chart(self.place.yearly()),
@@ -475,19 +502,11 @@ class IndustryDashboard(RegionDashboard):
         self.industry = industry
         self.industry_filter = industry.code
 
-    @cached_property
-    def totals(self) -> dict | None:
-        return self.place.industry_totals(self.industry.code, self.period)
+    def totals_of(self, period: Period | None) -> dict | None:
+        return self.place.industry_totals(self.industry.code, period)
 
-    @cached_property
-    def previous(self) -> dict | None:
-        return self.place.industry_totals(self.industry.code, self.period.year_before()) if self.period else None
-
-    @cached_property
-    def last_month(self) -> dict | None:
-        if not self.period or not self.period.is_month:
-            return None
-        return self.place.industry_totals(self.industry.code, self.period.month_before())
+    def months_of(self, year: int) -> list[dict | None]:
+        return self.place.industry_months(self.industry.code, year)
 
     @cached_property
     def region_totals(self) -> dict | None:
@@ -498,14 +517,6 @@ class IndustryDashboard(RegionDashboard):
         if not self.totals or not self.region_totals or not self.region_totals["co2_total_t"]:
             return None
         return self.totals["co2_total_t"] / self.region_totals["co2_total_t"]
-
-    @cached_property
-    def month_rows(self) -> list[dict | None]:
-        return self.place.industry_months(self.industry.code, self.period.year) if self.period else []
-
-    @cached_property
-    def previous_month_rows(self) -> list[dict | None]:
-        return self.place.industry_months(self.industry.code, self.period.year - 1) if self.period else []
 
     @cached_property
     def children(self) -> list[dict]:
@@ -526,10 +537,7 @@ class IndustryDashboard(RegionDashboard):
         if self.totals is None:
             return {}
         charts = {
-            "months_co2": stack_chart(self.month_rows, "co2", previous=self.previous_month_rows,
-                                      highlight=self.highlight, links=self.month_links),
-            "months_tce": stack_chart(self.month_rows, "tce", previous=self.previous_month_rows,
-                                      highlight=self.highlight, links=self.month_links),
+            **self.month_charts(self.month_links),
             "sources": donut_chart(self.totals, "co2"),
             "energy": donut_chart(self.totals, "tce"),
         }
@@ -542,22 +550,18 @@ class IndustryDashboard(RegionDashboard):
                 "months": lambda: self.months_table}
 
 
-class EnterpriseDashboard:
+class EnterpriseDashboard(PeriodDashboard):
     """One enterprise: its months against its industry's median; the enterprise portal adds its intake status."""
 
     def __init__(self, request, membership, firm: Firm, period: Period | None, *, own: bool):
         self.request, self.membership, self.firm, self.period, self.own = request, membership, firm, period, own
         self.enterprise: Enterprise = firm.enterprise
 
-    def bind(self, table: Table) -> Table:
-        return table.bind(self.request.GET, self.request.path)
+    def totals_of(self, period: Period | None) -> dict | None:
+        return self.firm.totals(period)
 
-    def query(self, **changes) -> str:
-        params = {"year": str(self.period.year) if self.period else ""}
-        if self.period and self.period.month:
-            params["month"] = str(self.period.month)
-        params.update(changes)
-        return "&".join(f"{k}={v}" for k, v in params.items() if v not in (None, ""))
+    def months_of(self, year: int) -> list[dict | None]:
+        return self.firm.months(year)
 
     @cached_property
     def run(self) -> CalculationRun | None:
@@ -587,18 +591,6 @@ class EnterpriseDashboard:
                            "url": url("monitoring:industry", self.enterprise.region.code, self.division.code,
                                       query=self.query())})
         return crumbs
-
-    @cached_property
-    def totals(self) -> dict | None:
-        return self.firm.totals(self.period)
-
-    @cached_property
-    def previous(self) -> dict | None:
-        return self.firm.totals(self.period.year_before()) if self.period else None
-
-    @cached_property
-    def last_month(self) -> dict | None:
-        return self.firm.totals(self.period.month_before()) if self.period and self.period.is_month else None
 
     @cached_property
     def benchmark_rows(self):
@@ -635,14 +627,6 @@ class EnterpriseDashboard:
         ]
 
     @cached_property
-    def month_rows(self) -> list[dict | None]:
-        return self.firm.months(self.period.year) if self.period else []
-
-    @cached_property
-    def previous_month_rows(self) -> list[dict | None]:
-        return self.firm.months(self.period.year - 1) if self.period else []
-
-    @cached_property
     def row_links(self) -> list[str]:
         if not self.period:
             return []
@@ -666,12 +650,7 @@ class EnterpriseDashboard:
         ]}
         return {
             "median": median,
-            "months_co2": stack_chart(self.month_rows, "co2", previous=self.previous_month_rows,
-                                      highlight=self.period.month - 1 if self.period and self.period.month else None,
-                                      links=self.row_links),
-            "months_tce": stack_chart(self.month_rows, "tce", previous=self.previous_month_rows,
-                                      highlight=self.period.month - 1 if self.period and self.period.month else None,
-                                      links=self.row_links),
+            **self.month_charts(self.row_links),
             "sources": donut_chart(self.totals, "co2"),
             "years": years_chart(self.firm.yearly()),
         }

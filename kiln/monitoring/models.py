@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kiln.accounting.models import EmissionFigures
+
 
 class RegionMap(models.Model):
     """Boundaries of a region's sub-regions (the counties of a city) as a GeoJSON FeatureCollection.
@@ -46,31 +48,6 @@ class RegionMap(models.Model):
         return f"{self.region.code} ({self.feature_count})"
 
 
-class Values(models.Model):
-    """The engine's aggregate value columns (``kiln.engine.aggregate.VALUE_COLUMNS``): tCO2 and tce."""
-
-    n_enterprises = models.PositiveIntegerField(default=0)
-    co2_combustion_t = models.FloatField(default=0.0)
-    co2_process_t = models.FloatField(default=0.0)
-    co2_electricity_purchased_t = models.FloatField(default=0.0)
-    co2_electricity_exported_t = models.FloatField(default=0.0)
-    co2_heat_purchased_t = models.FloatField(default=0.0)
-    co2_heat_exported_t = models.FloatField(default=0.0)
-    co2_recovery_t = models.FloatField(default=0.0)
-    co2_biomass_t = models.FloatField(default=0.0)
-    co2_total_t = models.FloatField(default=0.0)
-    tce_coal = models.FloatField(default=0.0)
-    tce_oil = models.FloatField(default=0.0)
-    tce_gas = models.FloatField(default=0.0)
-    tce_electricity = models.FloatField(default=0.0)
-    tce_heat = models.FloatField(default=0.0)
-    tce_other = models.FloatField(default=0.0)
-    tce_total = models.FloatField(default=0.0)
-
-    class Meta:
-        abstract = True
-
-
 class RunDigest(models.Model):
     """Marks a run whose slices and benchmarks are stored (written in the same transaction)."""
 
@@ -89,7 +66,7 @@ class RunDigest(models.Model):
         return f"digest of run {self.run_id}"
 
 
-class Slice(Values):
+class Slice(EmissionFigures):
     """One run's enterprise aggregates summed by (the enterprise's own region, industry division, period).
 
     ``county`` is the region the enterprise is registered in (usually a county); ``industry`` a
@@ -101,6 +78,7 @@ class Slice(Values):
     county = models.CharField(max_length=6)
     industry = models.CharField(max_length=5)
     period = models.CharField(max_length=7)
+    n_enterprises = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["run", "period", "county"], name="slice_lookup")]

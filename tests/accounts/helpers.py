@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 
 from kiln.accounts.security import AUTH_RECORDS_KEY
 from tests.personas import PASSWORD
@@ -15,6 +17,16 @@ FAST_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """allauth keeps rate limits and spent TOTP codes in the cache: start each test clean.
+
+    Autouse where a conftest imports it (the identity and audit tests)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def fast_passwords(settings, *users) -> None:

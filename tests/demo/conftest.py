@@ -9,12 +9,6 @@ from kiln.demo.generate import DemoConfig, generate
 YEARS = (2023, 2024)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Logging in ten personas with Argon2 would take seconds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="session")
 def city():
     """A small city, two years: enough enterprises for every kind of injected problem."""

@@ -98,8 +98,13 @@ def test_the_same_arguments_give_the_same_files_samples_included(db, tmp_path):
     call_command("demo_data", *ARGS, "--out", str(tmp_path / "b"), "--files-only")
     first, second = (json.loads((tmp_path / d / "manifest.json").read_text(encoding="utf-8")) for d in "ab")
     assert first == second
-    assert {"samples/activity_duplicates.csv", "samples/activity_errors_gbk.csv", "samples/activity_january.xlsx",
-            "samples/evidence_meter_photo.png", "samples/README.md"} <= set(first["files"])
+    assert {
+        "samples/activity_duplicates.csv",
+        "samples/activity_errors_gbk.csv",
+        "samples/activity_january.xlsx",
+        "samples/evidence_meter_photo.png",
+        "samples/README.md",
+    } <= set(first["files"])
 
 
 def test_future_years_are_refused(db, tmp_path):
@@ -152,7 +157,13 @@ def test_the_city_ships_its_county_boundaries(demo):
     region_map = RegionMap.objects.get(region__code="339900", current=True)
     assert region_map.feature_count == 6
     assert {f["properties"]["code"] for f in region_map.geojson["features"]} == {
-        "339902", "339903", "339904", "339921", "339922", "339981"}
+        "339902",
+        "339903",
+        "339904",
+        "339921",
+        "339922",
+        "339981",
+    }
     assert qingxi_geojson_bytes() == qingxi_geojson_bytes()  # deterministic
     rings = [f["geometry"]["coordinates"][0] for f in qingxi_counties()["features"]]
     assert all(ring[0] == ring[-1] and len(ring) > 20 for ring in rings)
@@ -198,7 +209,9 @@ def test_duplicates_live_in_the_sample_file_and_the_truth_says_so(demo):
     )
     # Every planted duplicate repeats a row that is in the main file (and now in the database).
     main = read_activity(demo / "activity.csv")
-    assert sample.join(main.select("credit_code", "period", "item"), on=["credit_code", "period", "item"]).height
+    assert sample.join(
+        main.select("credit_code", "period", "item"), on=["credit_code", "period", "item"]
+    ).height
 
 
 def test_the_official_run_equals_the_engine_over_the_activity_file(demo):
@@ -214,7 +227,9 @@ def test_the_official_run_equals_the_engine_over_the_activity_file(demo):
     factor_set = FactorSet.objects.get(code="CN-DEFAULT-2024")
     assert list(run.factor_sets.all()) == [factor_set]
     enterprises = pl.read_csv(demo / "enterprises.csv", infer_schema=False)
-    mapping = enterprises.select("credit_code", "region_code", "industry_code", pl.lit("339900").alias("city_code"))
+    mapping = enterprises.select(
+        "credit_code", "region_code", "industry_code", pl.lit("339900").alias("city_code")
+    )
     results = compute(
         read_activity(demo / "activity.csv"), frame_of(factor_set), grid_series=factor_set.default_grid_series
     )
@@ -305,5 +320,18 @@ def test_a_failing_step_leaves_nothing_behind(db, reference_data, tmp_path, monk
         call_command("demo_data", *ARGS, "--out", str(tmp_path / "demo"))
     assert not Enterprise.objects.exists() and not Region.objects.filter(code="339900").exists()
     monkeypatch.undo()
-    call_command("demo_data", *ARGS, "--out", str(tmp_path / "demo"), "--if-empty")  # and can simply run again
+    call_command(
+        "demo_data", *ARGS, "--out", str(tmp_path / "demo"), "--if-empty"
+    )  # and can simply run again
     assert Enterprise.objects.count() == 30
+
+
+def test_the_national_preset_loads_the_registry_only(db, reference_data, tmp_path, capsys):
+    from kiln.intake.models import ActivityRecord
+
+    call_command("demo_data", *ARGS, "--size", "national", "--out", str(tmp_path / "demo"))
+    assert Enterprise.objects.count() == 30 and not ActivityRecord.objects.exists()
+    assert "National preset" in capsys.readouterr().out
+    assert (tmp_path / "demo" / "activity.parquet").exists() and not (
+        tmp_path / "demo" / "activity.csv"
+    ).exists()

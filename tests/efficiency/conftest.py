@@ -8,12 +8,11 @@ SIGNING_SEED = "6b" * 32
 
 @pytest.fixture(autouse=True)
 def isolated(settings, tmp_path):
-    """Private VAR_DIR (run files) and MEDIA_ROOT, a known signing key, fast password hashing."""
+    """Private VAR_DIR (run files) and MEDIA_ROOT, a known signing key."""
     settings.KILN_LEDGER_SIGNING_KEY = SIGNING_SEED
     settings.VAR_DIR = tmp_path / "var"
     settings.VAR_DIR.mkdir()
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return settings
 
 

@@ -21,11 +21,6 @@ from tests.personas import user_with
 TODAY = datetime.date(2026, 1, 15)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def grid(world):
     company = Organisation.objects.create(kind="grid", name="青溪供电公司", region=world.city_a)

@@ -2,12 +2,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Argon2 makes every persona cost a quarter of a second; these tests never check passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Stored originals and evidence go to a fresh directory per test."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -164,7 +164,7 @@ def test_deposit_overview_pages_back_and_shows_reported_rows(world, client_for):
     page = client.get(reverse("intake:deposits"), {"until": "2024-06"}).content.decode()
     assert ">2024-06<" in page and ">2023-07<" in page and ">2023-06<" not in page
     assert "?until=2023-06" in page and "?until=" in page.split("?until=2023-06")[1]  # earlier and later
-    assert "<td class=\"num\">2</td>" in page  # March 2024: two reported rows
+    assert '<td class="num">2</td>' in page  # March 2024: two reported rows
     assert client.get(reverse("intake:deposits"), {"until": "junk"}).status_code == 200
 
 

@@ -42,11 +42,10 @@ def browser():
 
 
 @pytest.fixture
-def city(world, settings):
+def city(world):
     from kiln.demo.boundaries import qingxi_counties
     from kiln.monitoring import memo, services
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     memo.clear()
     c = build_city(world)
     doc = qingxi_counties()

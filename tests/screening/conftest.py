@@ -15,26 +15,9 @@ SPIKE = "2025-03"  # E1's natural gas ×4 that month
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def world(db):
-    from kiln.registry.models import Organisation
-    from tests.personas import build_world
-
-    built = build_world()
-    Organisation.objects.filter(pk__in=[built.e1.pk, built.e2.pk]).update(kind=Organisation.Kind.ENTERPRISE)
-    for e in (built.e1, built.e2):
-        e.refresh_from_db()
-    return built
 
 
 def activity_rows(code: str, *, spike: bool = False, under_report: str | None = None) -> list[dict]:

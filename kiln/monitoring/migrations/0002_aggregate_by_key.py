@@ -1,13 +1,9 @@
-"""An index on accounting's aggregates for the portals' per-enterprise reads.
-
-``accounting.Aggregate`` is indexed by (run, dimension, period, key): right for "every county in
-March", slow for "this enterprise's months", which the enterprise pages ask all the time. Kept
-here, beside the queries that need it; it only adds an index, never changes the table.
+"""Empty: the index on ``accounting_aggregate (run, dimension, key, period)`` this once created with raw
+SQL is now ``accounting.Aggregate``'s own ``aggregate_by_key`` (``accounting/0002_aggregate_by_key``,
+which adopts the index a database got from here). Kept so databases that applied it stay consistent.
 """
 
 from django.db import migrations
-
-INDEX = "monitoring_aggregate_key"
 
 
 class Migration(migrations.Migration):
@@ -16,9 +12,4 @@ class Migration(migrations.Migration):
         ("monitoring", "0001_initial"),
     ]
 
-    operations = [
-        migrations.RunSQL(
-            f"CREATE INDEX IF NOT EXISTS {INDEX} ON accounting_aggregate (run_id, dimension, key, period)",
-            f"DROP INDEX IF EXISTS {INDEX}",
-        )
-    ]
+    operations = []

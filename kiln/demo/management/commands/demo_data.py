@@ -94,7 +94,8 @@ class Command(BaseCommand):
             "metered": config.metered,
         }
 
-        timer = _Timer(self.stdout)
+        quiet = options["verbosity"] == 0
+        timer = _Timer(self.stdout, quiet=quiet)
         out = options["out"] or Path(settings.VAR_DIR) / "demo"
         with timer("generate") as step:
             data = generate(config)
@@ -107,18 +108,26 @@ class Command(BaseCommand):
                 f"{c['injected_problems']:,} injected problems"
             )
         with timer("write files") as step:
-            files.write(data, out, arguments=arguments, large=options["size"] == "national", samples=sample_files)
-            step.summary = f"{out.resolve()} ({files.MANIFEST}; files to try the upload page with in {files.SAMPLES}/)"
+            files.write(
+                data, out, arguments=arguments, large=options["size"] == "national", samples=sample_files
+            )
+            step.summary = (
+                f"{out.resolve()} ({files.MANIFEST}; files to try the upload page with in {files.SAMPLES}/)"
+            )
         if load_database:
             try:
-                with transaction.atomic():  # all or nothing: a failed run leaves an empty database to try again
-                    self._load(data, out, timer)
+                with (
+                    transaction.atomic()
+                ):  # all or nothing: a failed run leaves an empty database to try again
+                    self._load(data, out, timer, large=options["size"] == "national")
             except (StepError, DemoLoadError, ReferenceDataError) as exc:
                 raise CommandError(f"{exc} (nothing was stored)") from exc
-            self._welcome(out, timer)
-        self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s"))
+            if not quiet:
+                self._welcome(out)
+        if not quiet:
+            self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s"))
 
-    def _load(self, data, out: Path, timer: _Timer) -> None:
+    def _load(self, data, out: Path, timer: _Timer, large: bool) -> None:
         from kiln.demo import steps
         from kiln.demo.load import load
         from kiln.demo.personas import DEMO_PASSWORD
@@ -137,12 +146,18 @@ class Command(BaseCommand):
             if not economic.ok:
                 raise StepError(f"economic.csv: {economic.errors[0].code} {economic.errors[0].message}")
             step.summary = f"{economic.created:,} enterprise-years (economic.csv)"
+        if large:
+            timer.say(
+                "  National preset: activity and meter data stay in the Parquet files (for benchmarks); "
+                "factor sets, imports, evidence, calculations, grades and screening were skipped."
+            )
+            return
         for name, run in (
             ("factor sets", steps.factors),
             ("activity data", lambda: steps.activity(out / "activity.csv")),
             ("evidence deposits", lambda: steps.evidence_deposits(data)),
             ("metered electricity", lambda: steps.metered(out / "metered_electricity.csv")),
-            ("official calculations", lambda: steps.calculations(years, city)),
+            ("official calculations", lambda: steps.calculations(years, city, data.injected_problems)),
             ("carbon efficiency", lambda: steps.efficiency(years, city)),
             ("screening", lambda: steps.screening(years, city)),
             ("evidence ledger", steps.sign_ledger),
@@ -151,7 +166,7 @@ class Command(BaseCommand):
                 outcome = run()
                 step.summary, step.details = outcome.summary, outcome.details
 
-    def _welcome(self, out: Path, timer: _Timer) -> None:
+    def _welcome(self, out: Path) -> None:
         from kiln.accounts.roles import requires_mfa
         from kiln.demo.personas import DEMO_PASSWORD, PERSONAS, demo_logins
 
@@ -164,9 +179,16 @@ class Command(BaseCommand):
         for role, username, org in demo_logins():
             w(f"  {username:<11} {'*' if username in mfa else ' '} {_pad(role, 16)} {org}")
         if mfa:
-            w("  * sets up an authenticator app (TOTP) at first login: scan the QR code or type the key shown.")
-        w("Try: enterprise (upload data, deposit evidence), city (overview, screening, review), admin.")
-        w(f"Files to try the upload and deposit pages with: {(out / files.SAMPLES).resolve()} (README.md there)")
+            w(
+                "  * sets up an authenticator app (TOTP) at first login: scan the QR code or type the key shown."
+            )
+        w(
+            "Try enterprise or reporter (数据采集: upload, 月度存证), city (监测, 筛查, 碳效码, 逾期未存证) and admin. "
+            "The planted data problems are in the official totals until corrected: 筛查 (screening) lists them."
+        )
+        w(
+            f"Files to try the upload and deposit pages with: {(out / files.SAMPLES).resolve()} (README.md there)"
+        )
 
 
 def _pad(text: str, width: int) -> str:
@@ -183,18 +205,19 @@ class _Step:
 class _Timer:
     """Times each step and prints ``name  seconds  summary`` as it finishes."""
 
-    def __init__(self, stdout):
-        self.stdout = stdout
+    def __init__(self, stdout, quiet: bool = False):
+        self.stdout, self.quiet = stdout, quiet
 
     def say(self, text: str) -> None:
-        self.stdout.write(text)
+        if not self.quiet:
+            self.stdout.write(text)
 
     @contextmanager
     def __call__(self, name: str):
         step = _Step(name)
         started = time.perf_counter()
         yield step
-        if step.summary or step.details:
+        if (step.summary or step.details) and not self.quiet:
             self.stdout.write(f"  {name:<22} {time.perf_counter() - started:6.1f} s  {step.summary}")
             for line in step.details:
                 self.stdout.write(f"  {'':<22} {'':>8}  {line}")
