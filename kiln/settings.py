@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kiln.grid",
     "kiln.screening",
     "kiln.incidents",
+    "kiln.notifications",
     "kiln.reports",
     "kiln.review",
     "kiln.monitoring",

@@ -1,7 +1,9 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from kiln.api import api
 from kiln.efficiency import views as efficiency_views
@@ -19,11 +21,14 @@ urlpatterns = [
     path("intake/", include("kiln.intake.urls")),
     path("factors/", include("kiln.factors.urls")),
     path("accounting/", include("kiln.accounting.urls")),
+    path("ledger/", include("kiln.ledger.urls")),
+    path("favicon.ico", RedirectView.as_view(url=static("kiln/favicon.svg"), permanent=True), name="favicon"),
     path("reports/", include("kiln.reports.urls")),
     path("review/", include("kiln.review.urls")),
     path("grid/", include("kiln.grid.urls")),
     path("screening/", include("kiln.screening.urls")),
     path("incidents/", include("kiln.incidents.urls")),
+    path("notifications/", include("kiln.notifications.urls")),
     path("monitoring/", include("kiln.monitoring.urls")),
     path("audit/", include("kiln.audit.urls")),
     # Public, no login: where a carbon-efficiency QR code leads (a bank checks the code is genuine).

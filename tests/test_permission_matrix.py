@@ -80,7 +80,9 @@ ROUTES: dict[str, Route] = {
     "healthz": Route(E(200, anon=200)),
     # operations: readiness probe (public), metrics (off unless a token or network is configured), System page
     "readyz": Route(E(200, anon=200)),
-    "metrics": Route(E(404, anon=404), note="needs KILN_METRICS_TOKEN or an allow-listed network (tests/ops)"),
+    "metrics": Route(
+        E(404, anon=404), note="needs KILN_METRICS_TOKEN or an allow-listed network (tests/ops)"
+    ),
     "ops:system": Route(ONLY({"admin": 200})),
     "ops:backup": Route(
         ONLY({"admin": 302}), method="post", note="rolled back with the request: nothing is enqueued"
@@ -259,6 +261,12 @@ ROUTES: dict[str, Route] = {
     "monitoring:platform": Route(ONLY({"admin": 200})),
     "monitoring:maps": Route(ONLY({"admin": 200})),
     # accounting
+    "accounting:index": Route(E(REDIRECT, anon=REDIRECT)),
+    "favicon": Route(E(301, anon=301)),
+    "ledger:overview": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200}), note="kinds and hashes only"),
+    "ledger:verify": Route(ONLY({"admin": 302}), method="post"),
+    "ledger:sign": Route(ONLY({"admin": 302}), method="post"),
+    "ledger:bundle": Route(ONLY({"admin": 404}), kwargs=lambda w: {"index": MISSING}, note="no entry that large"),
     "accounting:run-list": Route(ANY_SIGNED_IN, note="lists only the runs the persona may see"),
     "accounting:run-detail": Route(
         E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; the app's own tests cover scoping"
@@ -277,7 +285,9 @@ ROUTES: dict[str, Route] = {
     "accounting:calculate": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
     "accounting:compare": Route(E(404), note="no runs to compare"),
     # metered electricity (grid company feeds; readers see their region's enterprises)
-    "grid:index": Route(ONLY({"admin": 200}), note="grid maintainers and platform-wide roles; no such persona here"),
+    "grid:index": Route(
+        ONLY({"admin": 200}), note="grid maintainers and platform-wide roles; no such persona here"
+    ),
     "grid:batch-detail": Route(
         E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; the app's own tests cover scoping"
     ),
@@ -285,7 +295,9 @@ ROUTES: dict[str, Route] = {
     # screening (government and platform-wide roles; enterprises see their own findings)
     "screening:dashboard": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
     "screening:run": Route(
-        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post", data=lambda w: {"year": "2025"},
+        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}),
+        method="post",
+        data=lambda w: {"year": "2025"},
         note="screens the persona's region (nothing reported here) and shows the run",
     ),
     "screening:run-detail": Route(
@@ -293,14 +305,18 @@ ROUTES: dict[str, Route] = {
     ),
     "screening:queue": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
     "screening:bulk": Route(
-        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
-        data=lambda w: {"action": "assign", "ids": str(MISSING)}, note="no such finding: nothing moves",
+        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}),
+        method="post",
+        data=lambda w: {"action": "assign", "ids": str(MISSING)},
+        note="no such finding: nothing moves",
     ),
     "screening:finding": Route(
         E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/screening cover scoping"
     ),
     "screening:act": Route(
-        E(404), kwargs=lambda w: {"pk": MISSING, "action": "answer"}, method="post",
+        E(404),
+        kwargs=lambda w: {"pk": MISSING, "action": "answer"},
+        method="post",
         note="no such object: 404 whoever asks; tests/screening cover scoping",
     ),
     "screening:mine": Route(E(404, e1_staff=302, e2_staff=302), note="enterprise staff: to their own page"),
@@ -320,15 +336,18 @@ ROUTES: dict[str, Route] = {
         E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/incidents cover scoping"
     ),
     "incidents:act": Route(
-        E(404), kwargs=lambda w: {"pk": MISSING, "what": "note"}, method="post",
+        E(404),
+        kwargs=lambda w: {"pk": MISSING, "what": "note"},
+        method="post",
         note="no such object: 404 whoever asks; tests/incidents cover scoping",
     ),
     "incidents:report": Route(E(404), kwargs=MISSING_PK, note="no such object"),
     "incidents:report-md": Route(E(404), kwargs=MISSING_PK, note="no such object"),
     "incidents:playbooks": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
     "incidents:playbook-edit": Route(ONLY({"admin": 200}), kwargs=lambda w: {"kind": "client_crisis"}),
-    "incidents:notifications": Route(ANY_SIGNED_IN, note="one's own notifications"),
-    "incidents:notifications-read": Route(E(302), method="post"),
+    # notifications: the bell in the top bar, one's own only
+    "notifications:list": Route(ANY_SIGNED_IN, note="one's own notifications"),
+    "notifications:read": Route(E(302), method="post", note="marks only one's own"),
     # emission reports (anyone with view_registry lists what it sees; templates: platform admin; jobs: reviewers)
     "reports:index": Route(ANY_SIGNED_IN, note="lists only the enterprises the persona sees"),
     "reports:download": Route(
@@ -341,32 +360,46 @@ ROUTES: dict[str, Route] = {
     "reports:template-source": Route(E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks"),
     "reports:default-source": Route(ONLY({"admin": 200}), kwargs=lambda w: {"fmt": "pdf"}),
     "reports:jobs": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
-    "reports:job": Route(E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/reports cover scoping"),
+    "reports:job": Route(
+        E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/reports cover scoping"
+    ),
     "reports:job-download": Route(E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks"),
     # supervision: submissions (enterprise), review queue (government), verification, sampling, deadlines
     "review:index": Route(E(302), note="to the persona's own part: submissions, queue or verification"),
     "review:submissions": Route(ONLY({"e1_staff": 200, "e2_staff": 200})),
-    "review:open": Route(ONLY({"e1_staff": 302, "e2_staff": 302}), method="post", note="no period: a message"),
+    "review:open": Route(
+        ONLY({"e1_staff": 302, "e2_staff": 302}), method="post", note="no period: a message"
+    ),
     "review:queue": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
-    "review:bulk": Route(ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
-                         note="no action chosen: a message"),
-    "review:detail": Route(E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/review cover scoping"),
+    "review:bulk": Route(
+        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post", note="no action chosen: a message"
+    ),
+    "review:detail": Route(
+        E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; tests/review cover scoping"
+    ),
     "review:transition": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:self-check": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:acknowledge": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:request-information": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:request-extension": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:reassign": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
-    "review:submission-report": Route(E(404), kwargs=lambda w: {"pk": MISSING, "fmt": "pdf"}, note="no such object"),
+    "review:recalculate": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object; tests/review cover who may"),
+    "review:submission-report": Route(
+        E(404), kwargs=lambda w: {"pk": MISSING, "fmt": "pdf"}, note="no such object"
+    ),
     "review:answer-information": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:decide-extension": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:respond": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
-    "review:verification": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200, "verifier_e1": 200,
-                                       "verifier_unassigned": 200}), note="a body sees only its own assignments"),
-    "review:assign-verifier": Route(ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
-                                    note="empty form: a message"),
-    "review:add-engagement": Route(ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
-                                   note="empty form: a message"),
+    "review:verification": Route(
+        ONLY({"gov_a": 200, "gov_b": 200, "admin": 200, "verifier_e1": 200, "verifier_unassigned": 200}),
+        note="a body sees only its own assignments",
+    ),
+    "review:assign-verifier": Route(
+        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post", note="empty form: a message"
+    ),
+    "review:add-engagement": Route(
+        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post", note="empty form: a message"
+    ),
     "review:assignment": Route(E(404), kwargs=MISSING_PK, note="no such object; tests/review cover scoping"),
     "review:add-finding": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:conclude": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
@@ -374,15 +407,14 @@ ROUTES: dict[str, Route] = {
     "review:proofs": Route(E(404), kwargs=MISSING_PK, note="no such object"),
     "review:verification-report": Route(E(404), kwargs=MISSING_PK, note="no such object"),
     "review:sampling": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
-    "review:sampling-draw": Route(ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post",
-                                  note="empty form: a message"),
+    "review:sampling-draw": Route(
+        ONLY({"gov_a": 302, "gov_b": 302, "admin": 302}), method="post", note="empty form: a message"
+    ),
     "review:draw": Route(E(404), kwargs=MISSING_PK, note="no such object"),
     "review:redraw": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:sampling-result": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:overdue": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
     "review:deadlines": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
-    "review:notifications": Route(ANY_SIGNED_IN, note="one's own notifications"),
-    "review:notifications-read": Route(E(302), method="post"),
 }
 
 # --- API operations, keyed "METHOD /path" as in the OpenAPI schema -------------------------------------
@@ -465,7 +497,9 @@ API_ROUTES: dict[str, Route] = {
         E(404, anon=401), kwargs=lambda w: {"finding_id": MISSING}
     ),
     "POST /api/v1/screening/findings/{finding_id}/transitions": Route(
-        E(400, anon=401), kwargs=lambda w: {"finding_id": MISSING}, note="empty body: refused before anything else"
+        E(400, anon=401),
+        kwargs=lambda w: {"finding_id": MISSING},
+        note="empty body: refused before anything else",
     ),
     "GET /api/v1/screening/rules": Route(E(404, anon=401, gov_a=200, gov_b=200, admin=200)),
     "GET /api/v1/screening/warnings": Route(E(404, anon=401, gov_a=200, gov_b=200, admin=200)),
@@ -474,7 +508,8 @@ API_ROUTES: dict[str, Route] = {
     "GET /api/v1/incidents/{incident_id}": Route(E(404, anon=401), kwargs=lambda w: {"incident_id": MISSING}),
     "GET /api/v1/reports/{credit_code}/{period}": Route(
         E(404, anon=401, gov_a=422, e1_staff=422, admin=422),
-        kwargs=lambda w: {"credit_code": w.e1.credit_code, "period": "2024"}, note="in scope: no official run yet",
+        kwargs=lambda w: {"credit_code": w.e1.credit_code, "period": "2024"},
+        note="in scope: no official run yet",
     ),
     "GET /api/v1/review/submissions": Route(E(200, anon=401), note="lists only what the persona may see"),
     "GET /api/v1/review/submissions/{submission_id}": Route(
@@ -487,7 +522,9 @@ API_ROUTES: dict[str, Route] = {
         E(404, anon=401), kwargs=lambda w: {"submission_id": MISSING}, query={"old": 1, "new": 2}
     ),
     "POST /api/v1/review/submissions/{submission_id}/transitions": Route(
-        E(400, anon=401), kwargs=lambda w: {"submission_id": MISSING}, note="empty body: refused before anything else"
+        E(400, anon=401),
+        kwargs=lambda w: {"submission_id": MISSING},
+        note="empty body: refused before anything else",
     ),
 }
 

@@ -56,11 +56,21 @@ class ErrorOut(Schema):
 
 def _run(run: CalculationRun) -> dict:
     return {
-        "id": run.pk, "kind": run.kind, "official": run.official, "region_code": run.region.code, "year": run.year,
-        "factor_sets": [s.label for s in run.factor_sets.all()], "grid_series": run.grid_series,
-        "engine_version": run.engine_version, "inputs_sha256": run.inputs_sha256, "input_rows": run.input_rows,
-        "rows_sha256": run.rows_sha256, "total_co2_t": run.total_co2_t, "total_tce": run.total_tce,
-        "created": run.created.isoformat(), "promotion_reason": run.promotion_reason,
+        "id": run.pk,
+        "kind": run.kind,
+        "official": run.official,
+        "region_code": run.region.code,
+        "year": run.year,
+        "factor_sets": [s.label for s in run.factor_sets.all()],
+        "grid_series": run.grid_series,
+        "engine_version": run.engine_version,
+        "inputs_sha256": run.inputs_sha256,
+        "input_rows": run.input_rows,
+        "rows_sha256": run.rows_sha256,
+        "total_co2_t": run.total_co2_t,
+        "total_tce": run.total_tce,
+        "created": run.created.isoformat(),
+        "promotion_reason": run.promotion_reason,
     }
 
 
@@ -108,7 +118,9 @@ def enterprise_rows(request, run_id: int, credit_code: str, period: str | None =
 def _factor_set(text: str) -> FactorSet:
     code, _, version = text.partition("@v")
     sets = FactorSet.objects.filter(code=code)
-    found = sets.filter(version=int(version)).first() if version.isdigit() else sets.order_by("-version").first()
+    found = (
+        sets.filter(version=int(version)).first() if version.isdigit() else sets.order_by("-version").first()
+    )
     if found is None:
         raise HttpError(404, "unknown factor set")
     return found
@@ -121,8 +133,12 @@ def calculate(request, body: CalculateIn):
     kind = CalculationRun.Kind.WHAT_IF if body.what_if else CalculationRun.Kind.OFFICIAL
     try:
         run = services.calculate(
-            actor=request.user, region=region, year=body.year, factor_set=_factor_set(body.factor_set),
-            grid_series=body.grid_series, kind=kind,
+            actor=request.user,
+            region=region,
+            year=body.year,
+            factor_set=_factor_set(body.factor_set),
+            grid_series=body.grid_series,
+            kind=kind,
         )
     except services.RunError as exc:
         return Status(422, {"code": exc.code, "message": str(exc.message), "errors": exc.errors})

@@ -28,9 +28,13 @@ class CalculationRun(models.Model):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
-    region = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    region = models.ForeignKey(
+        "registry.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
+    )
     year = models.PositiveSmallIntegerField(_("year"))
-    factor_sets = models.ManyToManyField("factors.FactorSet", related_name="runs", verbose_name=_("factor sets"))
+    factor_sets = models.ManyToManyField(
+        "factors.FactorSet", related_name="runs", verbose_name=_("factor sets")
+    )
     grid_series = models.CharField(_("grid factor series"), max_length=32)
     engine_version = models.CharField(_("engine version"), max_length=20)
     inputs_sha256 = models.CharField(_("inputs SHA-256"), max_length=64)

@@ -27,7 +27,9 @@ def official_run(region, year: int) -> CalculationRun | None:
     candidates = CalculationRun.objects.filter(official=True, year=year).select_related("region")
     best = None
     for run in candidates:
-        if region.path.startswith(run.region.path) and (best is None or len(run.region.path) > len(best.region.path)):
+        if region.path.startswith(run.region.path) and (
+            best is None or len(run.region.path) > len(best.region.path)
+        ):
             best = run
     return best
 
@@ -37,4 +39,6 @@ def yearly(run: CalculationRun, dimension: str) -> QuerySet[Aggregate]:
 
 
 def monthly(run: CalculationRun, dimension: str, key: str) -> QuerySet[Aggregate]:
-    return Aggregate.objects.filter(run=run, dimension=dimension, key=key, period__contains="-").order_by("period")
+    return Aggregate.objects.filter(run=run, dimension=dimension, key=key, period__contains="-").order_by(
+        "period"
+    )

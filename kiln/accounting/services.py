@@ -51,7 +51,9 @@ def activity_frame(region: Region, year: int) -> pl.DataFrame:
             current=True, period__startswith=f"{year}-", enterprise__region__path__startswith=region.path
         )
         .order_by("enterprise__credit_code", "period", "item", "facility")
-        .values_list("enterprise__credit_code", "period", "item", "quantity", "unit", "source", "facility", "note")
+        .values_list(
+            "enterprise__credit_code", "period", "item", "quantity", "unit", "source", "facility", "note"
+        )
     )
     schema = {c: pl.String for c in ACTIVITY_COLUMNS} | {"quantity": pl.Float64}
     return pl.DataFrame(list(rows.iterator(chunk_size=20_000)), schema=schema, orient="row")
@@ -66,9 +68,9 @@ def mapping_frame(region: Region) -> pl.DataFrame:
         list(rows), schema=["credit_code", "region_code", "path", "industry_code"], orient="row"
     )
     # The city is the third element of the materialised path: nation/province/city/county.
-    return frame.with_columns(pl.col("path").str.split("/").list.get(2, null_on_oob=True).alias("city_code")).drop(
-        "path"
-    )
+    return frame.with_columns(
+        pl.col("path").str.split("/").list.get(2, null_on_oob=True).alias("city_code")
+    ).drop("path")
 
 
 def inputs_sha256(activity: pl.DataFrame) -> str:
@@ -100,7 +102,9 @@ def calculate(
         aggregates = aggregate(results, mapping_frame(region))
     except EngineError as exc:
         raise RunError(
-            "ACC-ENGINE-ERRORS", _("The data has errors; fix them and calculate again."), exc.errors.head(1000).to_dicts()
+            "ACC-ENGINE-ERRORS",
+            _("The data has errors; fix them and calculate again."),
+            exc.errors.head(1000).to_dicts(),
         ) from exc
     factor_services.lock(factor_set)
     run = CalculationRun.objects.create(
@@ -182,7 +186,10 @@ def _store_aggregates(run: CalculationRun, aggregates: dict[str, pl.DataFrame]) 
         period = pl.col("period") if name.endswith("_month") else pl.col("year").cast(pl.String)
         count = pl.col("n_enterprises") if "n_enterprises" in frame.columns else pl.lit(1)
         tidy = frame.select(
-            pl.col(key).cast(pl.String).alias("key"), period.alias("period"), count.alias("n_enterprises"), *VALUE_COLUMNS
+            pl.col(key).cast(pl.String).alias("key"),
+            period.alias("period"),
+            count.alias("n_enterprises"),
+            *VALUE_COLUMNS,
         )
         objects.extend(Aggregate(run=run, dimension=dimension, **row) for row in tidy.iter_rows(named=True))
     Aggregate.objects.bulk_create(objects, batch_size=5000)
@@ -201,6 +208,7 @@ def _summary(run: CalculationRun) -> dict:
 
 def compare(base: CalculationRun, other: CalculationRun, dimension: str) -> pl.DataFrame:
     """Yearly totals of two runs side by side per key of ``dimension``, with the difference."""
+
     def yearly(run):
         rows = Aggregate.objects.filter(run=run, dimension=dimension, period=str(run.year)).values_list(
             "key", "co2_total_t", "tce_total"
@@ -208,12 +216,14 @@ def compare(base: CalculationRun, other: CalculationRun, dimension: str) -> pl.D
         return pl.DataFrame(list(rows), schema=["key", "co2_t", "tce"], orient="row")
 
     joined = yearly(base).join(yearly(other), on="key", how="full", coalesce=True, suffix="_other")
-    return joined.with_columns(
-        pl.col("co2_t").fill_null(0.0), pl.col("co2_t_other").fill_null(0.0)
-    ).with_columns(
-        (pl.col("co2_t_other") - pl.col("co2_t")).alias("difference_t"),
-        pl.when(pl.col("co2_t") != 0)
-        .then((pl.col("co2_t_other") - pl.col("co2_t")) / pl.col("co2_t"))
-        .otherwise(None)
-        .alias("relative"),
-    ).sort("difference_t", descending=True)
+    return (
+        joined.with_columns(pl.col("co2_t").fill_null(0.0), pl.col("co2_t_other").fill_null(0.0))
+        .with_columns(
+            (pl.col("co2_t_other") - pl.col("co2_t")).alias("difference_t"),
+            pl.when(pl.col("co2_t") != 0)
+            .then((pl.col("co2_t_other") - pl.col("co2_t")) / pl.col("co2_t"))
+            .otherwise(None)
+            .alias("relative"),
+        )
+        .sort("difference_t", descending=True)
+    )

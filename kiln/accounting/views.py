@@ -53,12 +53,20 @@ def run_detail(request, pk: int):
         (labels.CATEGORY[c.removeprefix("co2_").removesuffix("_t")], getattr(city, c, 0.0) if city else 0.0)
         for c in CO2_COLUMNS
     ]
-    energy = [(labels.ENERGY[c.removeprefix("tce_")], getattr(city, c, 0.0) if city else 0.0) for c in TCE_COLUMNS]
+    energy = [
+        (labels.ENERGY[c.removeprefix("tce_")], getattr(city, c, 0.0) if city else 0.0) for c in TCE_COLUMNS
+    ]
     return render(
         request,
         "accounting/run_detail.html",
-        {"run": run, "tables": tables, "categories": categories, "energy": energy, "total": city,
-         "factor_sets": run.factor_sets.all()},
+        {
+            "run": run,
+            "tables": tables,
+            "categories": categories,
+            "energy": energy,
+            "total": city,
+            "factor_sets": run.factor_sets.all(),
+        },
     )
 
 
@@ -67,7 +75,9 @@ def _names(run: CalculationRun) -> dict[str, dict[str, str]]:
     return {
         "county": {r.code: r.label for r in Region.objects.filter(code__in=keys["county"])},
         "industry": {i.code: i.label for i in Industry.objects.filter(code__in=keys["industry"])},
-        "enterprise": {e.credit_code: e.label for e in Enterprise.objects.filter(credit_code__in=keys["enterprise"])},
+        "enterprise": {
+            e.credit_code: e.label for e in Enterprise.objects.filter(credit_code__in=keys["enterprise"])
+        },
     }
 
 
@@ -80,26 +90,47 @@ def enterprise_provenance(request, pk: int, credit_code: str):
     if not queries.run_covers(run, enterprise):
         raise Http404
     months = queries.monthly(run, Aggregate.Dimension.ENTERPRISE, credit_code)
-    year = Aggregate.objects.filter(run=run, dimension="enterprise", key=credit_code, period=str(run.year)).first()
+    year = Aggregate.objects.filter(
+        run=run, dimension="enterprise", key=credit_code, period=str(run.year)
+    ).first()
     period = request.GET.get("period", "")
     rows = services.rows_of(run).filter(pl.col("credit_code").cast(pl.String) == credit_code)
     if period:
         rows = rows.filter(pl.col("period").cast(pl.String) == period)
-    rows = rows.sort("period", "item").collect().with_columns(
-        pl.col("formula").cast(pl.String).replace_strict(
-            {k: str(v) for k, v in labels.FORMULA.items()}, default=None).alias("formula_text"),
-        pl.col("source_category").cast(pl.String).replace_strict(
-            {k: str(v) for k, v in labels.CATEGORY.items()}, default=None).alias("category_text"),
-        pl.col("tier").cast(pl.String).replace_strict(
-            {k: str(v) for k, v in labels.TIER.items()}, default=None).alias("tier_text"),
+    rows = (
+        rows.sort("period", "item")
+        .collect()
+        .with_columns(
+            pl.col("formula")
+            .cast(pl.String)
+            .replace_strict({k: str(v) for k, v in labels.FORMULA.items()}, default=None)
+            .alias("formula_text"),
+            pl.col("source_category")
+            .cast(pl.String)
+            .replace_strict({k: str(v) for k, v in labels.CATEGORY.items()}, default=None)
+            .alias("category_text"),
+            pl.col("tier")
+            .cast(pl.String)
+            .replace_strict({k: str(v) for k, v in labels.TIER.items()}, default=None)
+            .alias("tier_text"),
+        )
     )
     factor_set = run.factor_sets.first()
     factors = _factors_used(factor_set, rows, run) if factor_set else []
     return render(
         request,
         "accounting/enterprise_provenance.html",
-        {"run": run, "enterprise": enterprise, "months": months, "year_total": year, "period": period,
-         "rows": rows.head(2000).to_dicts(), "row_count": rows.height, "factor_set": factor_set, "factors": factors},
+        {
+            "run": run,
+            "enterprise": enterprise,
+            "months": months,
+            "year_total": year,
+            "period": period,
+            "rows": rows.head(2000).to_dicts(),
+            "row_count": rows.height,
+            "factor_set": factor_set,
+            "factors": factors,
+        },
     )
 
 
@@ -113,7 +144,11 @@ def _factors_used(factor_set, rows: pl.DataFrame, run: CalculationRun) -> list[d
         pl.col("year_to").is_null() | (pl.col("year_to") >= run.year)
     )
     grid = (pl.col("series") == "") | (pl.col("series") == run.grid_series)
-    return frame.filter(pl.col("item").is_in([*items, "*"]) & in_year & grid).sort("item", "parameter").to_dicts()
+    return (
+        frame.filter(pl.col("item").is_in([*items, "*"]) & in_year & grid)
+        .sort("item", "parameter")
+        .to_dicts()
+    )
 
 
 @login_required
@@ -124,8 +159,12 @@ def calculate(request):
         data = form.cleaned_data
         try:
             run = services.calculate(
-                actor=request.user, region=data["region"], year=data["year"], factor_set=data["factor_set"],
-                grid_series=data["grid_series"] or None, kind=data["kind"],
+                actor=request.user,
+                region=data["region"],
+                year=data["year"],
+                factor_set=data["factor_set"],
+                grid_series=data["grid_series"] or None,
+                kind=data["kind"],
             )
         except services.RunError as exc:
             return render(request, "accounting/calculate.html", {"form": form, "error": exc}, status=422)
@@ -145,17 +184,27 @@ def compare(request):
         raise Http404
     table = services.compare(base, other, dimension)
     names = _names(other) | _names(base)
-    rows = [dict(r, name=names.get(dimension, {}).get(r["key"], r["key"])) for r in table.head(500).to_dicts()]
+    rows = [
+        dict(r, name=names.get(dimension, {}).get(r["key"], r["key"])) for r in table.head(500).to_dicts()
+    ]
     can_promote = (
-        not other.official and current_membership(request).has_perm(Perm.CALCULATE)
+        not other.official
+        and current_membership(request).has_perm(Perm.CALCULATE)
         and (other.region_id, other.year) == (base.region_id, base.year)
     )
     return render(
         request,
         "accounting/compare.html",
-        {"base": base, "other": other, "dimension": dimension, "rows": rows, "dimensions": (*DIMENSIONS, "city"),
-         "total_difference": other.total_co2_t - base.total_co2_t, "can_promote": can_promote,
-         "promote_form": PromoteForm()},
+        {
+            "base": base,
+            "other": other,
+            "dimension": dimension,
+            "rows": rows,
+            "dimensions": (*DIMENSIONS, "city"),
+            "total_difference": other.total_co2_t - base.total_co2_t,
+            "can_promote": can_promote,
+            "promote_form": PromoteForm(),
+        },
     )
 
 

@@ -41,6 +41,8 @@ class EventType(models.IntegerChoices):
     DATA_DELETED = 303, _("record deleted")
     DATA_IMPORTED = 304, _("data imported")
     DATA_SUBMITTED = 305, _("data submitted")
+    # A change asked for and refused (out of turn, not allowed, invalid): ``after`` says what and why.
+    ACTION_REFUSED = 306, _("action refused")
     # 400s: exports
     AUDIT_EXPORTED = 401, _("audit log exported")
     DATA_EXPORTED = 402, _("data exported")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -29,7 +30,12 @@ TABLES = (
     ("facilities", "facilities", False),
 )
 # Parquet parameters pinned so the bytes do not depend on library defaults or thread count.
-PARQUET = {"compression": "zstd", "compression_level": 3, "statistics": True, "row_group_size": 1_000_000}
+PARQUET: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "statistics": True,
+    "row_group_size": 1_000_000,
+}
 
 
 def sha256(path: Path) -> str:

@@ -90,7 +90,12 @@ def _county_map(regions: dict[str, Region]) -> int:
     from kiln.demo.boundaries import qingxi_geojson_bytes
     from kiln.monitoring.services import upload_map
 
-    upload_map(actor=None, region=regions[city.CITY], data=qingxi_geojson_bytes(), file_name="qingxi-counties.geojson")
+    upload_map(
+        actor=None,
+        region=regions[city.CITY],
+        data=qingxi_geojson_bytes(),
+        file_name="qingxi-counties.geojson",
+    )
     return 1
 
 
@@ -200,7 +205,7 @@ def _enterprises(frame: pl.DataFrame, regions, industries) -> dict[str, Enterpri
             )
         )
     _insert_children(Enterprise, parents, children)
-    return {e.credit_code: e for e in children}
+    return {str(e.credit_code): e for e in children}
 
 
 def _facilities(frame: pl.DataFrame, enterprises: dict[str, Enterprise]) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.auth.hashers import make_password
 
 from kiln.accounts.models import Membership, User
@@ -48,3 +50,30 @@ def demo_logins() -> list[tuple[str, str, str]]:
         rows.append((str(m.get_role_display()), m.user.username, m.organisation.name))
     order = {n: i for i, n in enumerate(names)}
     return sorted(rows, key=lambda r: order[r[1]])
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - columns, 0)
+
+
+def login_table() -> list[str]:
+    """The demo logins as aligned terminal lines; ``*`` marks those who enrol TOTP at first login."""
+    from django.conf import settings
+
+    from kiln.accounts.roles import requires_mfa
+
+    mfa = {username for username, _, role, _ in PERSONAS if requires_mfa(role)}
+    if not getattr(settings, "KILN_MFA_ENFORCE", True):
+        mfa = set()
+    lines = [f"Demo logins, password for all: {DEMO_PASSWORD}"]
+    lines += [
+        f"  {username:<11} {'*' if username in mfa else ' '} {_pad(role, 16)} {org}"
+        for role, username, org in demo_logins()
+    ]
+    if mfa:
+        lines.append(
+            "  * sets up an authenticator app (TOTP) at first login: scan the QR code or type the key shown."
+        )
+    return lines

@@ -7,7 +7,17 @@ class FactorValueInline(admin.TabularInline):
     model = FactorValue
     extra = 0
     can_delete = False
-    readonly_fields = ["item", "parameter", "series", "year_from", "year_to", "value", "unit", "confidence", "source"]
+    readonly_fields = [
+        "item",
+        "parameter",
+        "series",
+        "year_from",
+        "year_to",
+        "value",
+        "unit",
+        "confidence",
+        "source",
+    ]
     fields = readonly_fields
 
     def has_add_permission(self, request, obj=None):

@@ -44,8 +44,14 @@ class FactorSetDetail(FactorSetOut):
 
 def _set(s: FactorSet) -> dict:
     return {
-        "id": s.pk, "code": s.code, "version": s.version, "label": s.label, "name": s.name,
-        "default_grid_series": s.default_grid_series, "locked": s.locked, "content_sha256": s.content_sha256,
+        "id": s.pk,
+        "code": s.code,
+        "version": s.version,
+        "label": s.label,
+        "name": s.name,
+        "default_grid_series": s.default_grid_series,
+        "locked": s.locked,
+        "content_sha256": s.content_sha256,
         "supersedes": s.supersedes_id,
     }
 

@@ -19,10 +19,14 @@ UNKNOWN = "FAC-SET-UNKNOWN"
 FILE_UNREADABLE = "FAC-FILE-UNREADABLE"
 
 MESSAGES = {
-    LOCKED: _("This factor set has been used by a calculation and can no longer change; create a new version."),
+    LOCKED: _(
+        "This factor set has been used by a calculation and can no longer change; create a new version."
+    ),
     INVALID: _("The factor set is not valid."),
     UNKNOWN: _("No such factor set."),
-    FILE_UNREADABLE: _("The factor file could not be read: it must be a CSV or XLSX file with the factor columns."),
+    FILE_UNREADABLE: _(
+        "The factor file could not be read: it must be a CSV or XLSX file with the factor columns."
+    ),
 }
 
 

@@ -48,7 +48,9 @@ class FactorSet(models.Model):
 
     class Meta:
         ordering = ["code", "-version"]
-        constraints = [models.UniqueConstraint(fields=["code", "version"], name="factorset_code_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="factorset_code_version_unique")
+        ]
         verbose_name = _("factor set")
         verbose_name_plural = _("factor sets")
 

@@ -16,19 +16,34 @@ from kiln.engine import factorset as engine_factors
 from kiln.factors import errors
 from kiln.factors.models import FactorSet, FactorValue
 
-VALUE_COLUMNS = ["item", "parameter", "series", "year_from", "year_to", "value", "unit", "source", "confidence", "note"]
+VALUE_COLUMNS = [
+    "item",
+    "parameter",
+    "series",
+    "year_from",
+    "year_to",
+    "value",
+    "unit",
+    "source",
+    "confidence",
+    "note",
+]
 
 
 def content_sha256(frame: pl.DataFrame) -> str:
     """A hash of the values alone (not the set's name), stable under row order."""
-    canonical = frame.select(VALUE_COLUMNS).sort(["item", "parameter", "series", "year_from"], nulls_last=True)
+    canonical = frame.select(VALUE_COLUMNS).sort(
+        ["item", "parameter", "series", "year_from"], nulls_last=True
+    )
     return hashlib.sha256(canonical.write_csv().encode()).hexdigest()
 
 
 def frame_of(factor_set: FactorSet) -> pl.DataFrame:
     """The engine's factor-set frame for a stored set (``factor_set`` column = ``code@vN``)."""
     rows = list(factor_set.values.values(*VALUE_COLUMNS))
-    frame = pl.DataFrame(rows, schema={c: engine_factors.FACTOR_SET_SCHEMA[c] for c in VALUE_COLUMNS}, orient="row")
+    frame = pl.DataFrame(
+        rows, schema={c: engine_factors.FACTOR_SET_SCHEMA[c] for c in VALUE_COLUMNS}, orient="row"
+    )
     return frame.with_columns(pl.lit(factor_set.label).alias("factor_set")).select(
         list(engine_factors.FACTOR_SET_SCHEMA)
     )
@@ -135,7 +150,9 @@ def read_upload(name: str, data: bytes) -> pl.DataFrame:
         else:
             text = _decode(data)
             raw = pl.read_csv(io.StringIO(text), infer_schema_length=0)
-        missing = [c for c in ("item", "parameter", "value", "unit", "source", "confidence") if c not in raw.columns]
+        missing = [
+            c for c in ("item", "parameter", "value", "unit", "source", "confidence") if c not in raw.columns
+        ]
         if missing:
             raise errors.refuse(errors.FILE_UNREADABLE, [f"missing columns: {', '.join(missing)}"])
         for column in ("series", "note", "year_from", "year_to"):
@@ -171,8 +188,10 @@ def _decode(data: bytes) -> str:
 def diff(old: FactorSet, new: FactorSet) -> pl.DataFrame:
     """Values added, removed or changed between two sets (keys: item, parameter, series, years)."""
     keys = ["item", "parameter", "series", "year_from", "year_to"]
-    a = frame_of(old).select(*keys, "value", "unit", "confidence").rename(
-        {"value": "old_value", "unit": "old_unit", "confidence": "old_confidence"}
+    a = (
+        frame_of(old)
+        .select(*keys, "value", "unit", "confidence")
+        .rename({"value": "old_value", "unit": "old_unit", "confidence": "old_confidence"})
     )
     b = frame_of(new).select(*keys, "value", "unit", "confidence")
     joined = a.join(b, on=keys, how="full", coalesce=True, nulls_equal=True)
@@ -201,4 +220,9 @@ def diff(old: FactorSet, new: FactorSet) -> pl.DataFrame:
 
 
 def _audit(actor, event: EventType, factor_set: FactorSet) -> None:
-    record(event, actor=actor, target=factor_set, after={"label": factor_set.label, "sha256": factor_set.content_sha256})
+    record(
+        event,
+        actor=actor,
+        target=factor_set,
+        after={"label": factor_set.label, "sha256": factor_set.content_sha256},
+    )

@@ -21,7 +21,9 @@ def set_list(request):
     membership = membership_with(request, Perm.VIEW_REGISTRY)
     sets = FactorSet.objects.select_related("supersedes").order_by("code", "-version")
     return render(
-        request, "factors/set_list.html", {"sets": sets, "can_manage": membership.has_perm(Perm.MANAGE_FACTORS)}
+        request,
+        "factors/set_list.html",
+        {"sets": sets, "can_manage": membership.has_perm(Perm.MANAGE_FACTORS)},
     )
 
 
@@ -37,7 +39,13 @@ def set_detail(request, pk: int):
     return render(
         request,
         "factors/set_detail.html",
-        {"set": factor_set, "values": values, "item": item, "others": others, "runs": factor_set.runs.count()},
+        {
+            "set": factor_set,
+            "values": values,
+            "item": item,
+            "others": others,
+            "runs": factor_set.runs.count(),
+        },
     )
 
 

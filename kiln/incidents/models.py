@@ -1,4 +1,6 @@
-"""Data incidents and the response to them: levels, owner, timeline, playbooks, freezes, notifications.
+"""Data incidents and the response to them: levels, owner, timeline, playbooks, freezes.
+
+Notifications (by level; e-mail for levels I and II) go through ``kiln.notifications``.
 
 The practice types incidents as data-collection anomalies, policy changes (a new factor set
 that changes the numbers), system security events and client crises; each is handled at response
@@ -203,27 +205,3 @@ class IncidentFreeze(models.Model):
     def __str__(self) -> str:
         return f"{self.incident_id} {self.enterprise_id} {self.period}"
 
-
-class Notification(models.Model):
-    """An in-app notification (incidents by level, finding assignments)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kiln_notifications"
-    )
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("text"), blank=True)
-    url = models.CharField(max_length=300, blank=True)
-    level = models.CharField(_("response level"), max_length=3, blank=True)
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    emailed = models.BooleanField(default=False)
-    created = models.DateTimeField(_("created"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_read")]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-
-    def __str__(self) -> str:
-        return self.title

@@ -34,7 +34,7 @@ from kiln.incidents.models import (
     Playbook,
     ResponseLevel,
 )
-from kiln.incidents.notifications import notify
+from kiln.notifications.services import notify
 from kiln.registry.models import Organisation, Region
 from kiln.screening.models import Level
 from kiln.screening.workflow import level_of_region
@@ -140,7 +140,7 @@ def open_incident(
         created=True,
         after={"title": title, "kind": kind, "level": level, "region": region.code},
     )
-    transaction.on_commit(lambda: notify_level(incident.pk, actor=actor))
+    transaction.on_commit(lambda: notify_level(incident.pk, actor=actor, reason="opened"))
     return incident
 
 
@@ -164,17 +164,20 @@ def recipients(incident: Incident) -> tuple[list, bool]:
     return list(users.values()), email
 
 
-def notify_level(incident_id: int, *, actor=None) -> int:
+def notify_level(incident_id: int, *, actor=None, reason: str = "opened") -> int:
+    """Notify the incident's level's recipients (``reason`` tells the occasion apart: "opened" or the
+    level change's timeline entry, so the same occasion never notifies a user twice)."""
     incident = Incident.objects.select_related("region", "owner").get(pk=incident_id)
     users, email = recipients(incident)
     title = f"[{incident.level}] {incident.get_kind_display()} · {incident.title}"
     notify(
         users,
+        kind="incident",
+        key=f"incident:{incident.pk}:{reason}",
         title=str(title),
         body=incident.summary,
         url=f"/incidents/{incident.pk}/",
         level=incident.level,
-        incident=incident,
         email=email,
     )
     _log(
@@ -220,10 +223,10 @@ def set_level(incident: Incident, level: str, *, actor, note: str = "") -> Incid
     before = incident.level
     incident.level = level
     incident.save(update_fields=["level"])
-    _log(incident, IncidentAction.Kind.LEVEL, actor=actor, text=note, data={"from": before, "to": level})
+    entry = _log(incident, IncidentAction.Kind.LEVEL, actor=actor, text=note, data={"from": before, "to": level})
     _audit(incident, actor, before={"level": before}, after={"level": level})
     if level != before:
-        transaction.on_commit(lambda: notify_level(incident.pk, actor=actor))
+        transaction.on_commit(lambda: notify_level(incident.pk, actor=actor, reason=f"level:{entry.pk}"))
     return incident
 
 

@@ -12,6 +12,4 @@ urlpatterns = [
     path("<int:pk>/report.md", views.report_markdown, name="report-md"),
     path("playbooks/", views.playbooks, name="playbooks"),
     path("playbooks/<str:kind>/", views.playbook_edit, name="playbook-edit"),
-    path("notifications/", views.inbox, name="notifications"),
-    path("notifications/read/", views.mark_read, name="notifications-read"),
 ]

@@ -1,5 +1,5 @@
 """Incident pages: the board, opening an incident, its page (timeline, checklist, freezes, findings,
-recomputation), the report (处置报告: printable HTML and a Markdown download), playbooks, notifications."""
+recomputation), the report (处置报告: printable HTML and a Markdown download), playbooks."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from kiln.incidents.forms import (
     ReviewForm,
     StatusForm,
 )
-from kiln.incidents.models import Incident, IncidentFreeze, IncidentStep, Kind, Notification, Playbook
+from kiln.incidents.models import Incident, IncidentFreeze, IncidentStep, Kind, Playbook
 from kiln.intake.errors import IntakeError
 from kiln.registry.queries import visible_enterprises, visible_regions
 from kiln.screening.queries import visible_findings
@@ -290,15 +290,3 @@ def playbook_edit(request, kind: str):
         return redirect("incidents:playbooks")
     return render(request, "incidents/playbook_edit.html", {"form": form, "kind": Kind(kind)})
 
-
-@login_required
-def inbox(request):
-    notes = Notification.objects.filter(user=request.user)[:200]
-    return render(request, "incidents/notifications.html", {"notes": notes})
-
-
-@login_required
-@require_POST
-def mark_read(request):
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
-    return redirect("incidents:notifications")

@@ -10,11 +10,14 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from kiln.ops import services
+from kiln.ops.checks import parse_time
 
 
 def nightly_time_utc(local: str, time_zone: str, *, today: dt.date | None = None) -> tuple[int, int]:
-    """``KILN_BACKUP_AT`` ("HH:MM" in TIME_ZONE) as the UTC hour and minute huey's clock runs on."""
-    hour, minute = (int(part) for part in local.split(":", 1))
+    """``KILN_BACKUP_AT`` ("HH:MM" in TIME_ZONE) as the UTC hour and minute huey's clock runs on.
+
+    An unreadable value means 02:00 (``kiln check`` reports it as kiln_ops.E001)."""
+    hour, minute = parse_time(local) or (2, 0)
     when = dt.datetime.combine(today or dt.date.today(), dt.time(hour, minute), zoneinfo.ZoneInfo(time_zone))
     utc = when.astimezone(dt.UTC)
     return utc.hour, utc.minute

@@ -29,8 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kiln.intake.models import ActivityRecord, EnterpriseMonth
+from kiln.notifications import services as notifications
 from kiln.registry.models import Enterprise
-from kiln.review import notifications
 from kiln.review.models import DeadlineKind, DeadlinePolicy, Holiday, ReportType, State, Submission
 
 OPEN_STATES = (State.DRAFT, State.RETURNED)
@@ -219,7 +219,7 @@ def send_reminders(today: datetime.date | None = None) -> int:
         left = item.days_left(today)
         if left not in (rules[item.kind].reminder_days or []):
             continue
-        users = notifications.enterprise_users(item.enterprise)
+        users = notifications.members_with(item.enterprise)
         if not users:
             continue
         if left == 0:
@@ -235,7 +235,7 @@ def send_reminders(today: datetime.date | None = None) -> int:
             if item.kind != DeadlineKind.MONTHLY_DEPOSIT
             else reverse("intake:deposits")
         )
-        sent += notifications.notify(
+        created = notifications.notify(
             users,
             kind="deadline",
             key=f"deadline:{item.kind}:{item.period}:{item.enterprise.pk}:{left}",
@@ -244,6 +244,7 @@ def send_reminders(today: datetime.date | None = None) -> int:
             % {"enterprise": item.enterprise.name, "date": item.deadline.isoformat()},
             url=url,
         )
+        sent += len(created)
     return sent
 
 

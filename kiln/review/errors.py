@@ -23,6 +23,8 @@ EXPLANATION_REQUIRED = "REV-EXPLANATION-REQUIRED"
 UNKNOWN_FINDING = "REV-UNKNOWN-FINDING"
 BAD_PERIOD = "REV-BAD-PERIOD"
 NO_RESULTS = "REV-NO-RESULTS"
+RUN_NOT_STALE = "REV-RUN-NOT-STALE"
+RECALCULATION_FAILED = "REV-RECALCULATION-FAILED"
 # information requests and deadlines
 QUESTION_REQUIRED = "REV-QUESTION-REQUIRED"
 ALREADY_ANSWERED = "REV-ALREADY-ANSWERED"
@@ -70,6 +72,10 @@ MESSAGES = {
     UNKNOWN_FINDING: _("That warning is not in the latest self-check."),
     BAD_PERIOD: _("The period must be a year (YYYY) or a month (YYYY-MM) that has ended."),
     NO_RESULTS: _("There are no official results for this enterprise and period yet."),
+    RUN_NOT_STALE: _(
+        "The latest self-check does not report an out-of-date official calculation: there is nothing to recalculate."
+    ),
+    RECALCULATION_FAILED: _("The recalculation failed: %(detail)s"),
     QUESTION_REQUIRED: _("Write the question."),
     ALREADY_ANSWERED: _("This request has already been answered."),
     DEADLINE_PASSED: _(

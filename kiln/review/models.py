@@ -446,30 +446,6 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}"
 
 
-class Notification(models.Model):
-    """An in-app message (also sent by e-mail when the user has an address)."""
-
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(_("kind"), max_length=32)
-    title = models.CharField(_("title"), max_length=300)
-    body = models.TextField(_("message"), blank=True)
-    url = models.CharField(_("link"), max_length=300, blank=True)
-    key = models.CharField(max_length=200)  # one notification per user and key (reminders run daily)
-    created = models.DateTimeField(_("created"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    emailed = models.BooleanField(_("e-mailed"), default=False)
-
-    class Meta:
-        ordering = ["-created", "-id"]
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_key")]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-
-    def __str__(self) -> str:
-        return self.title
-
-
 # --- on-site sampling (市级现场抽查) ---------------------------------------------------------------------------
 
 

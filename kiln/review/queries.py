@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from kiln.accounts.models import Membership, User
@@ -13,6 +13,7 @@ from kiln.review import workflow
 from kiln.review.models import (
     ConsultancyEngagement,
     ReportType,
+    SelfCheck,
     State,
     Submission,
     VerificationAssignment,
@@ -113,6 +114,29 @@ def queue(
     if q:
         qs = qs.filter(Q(enterprise__name__icontains=q) | Q(enterprise__credit_code__icontains=q))
     return qs.order_by("state", "submitted_at", "enterprise__credit_code")
+
+
+def stale_run_submissions(membership: Membership, limit: int = 50) -> list[Submission]:
+    """Reports being corrected (draft, returned) whose latest self-check found the official calculation out
+    of date: they cannot be submitted until a city or provincial reviewer recalculates."""
+    from kiln.review.selfcheck import reports_stale_run
+
+    latest = SelfCheck.objects.filter(submission=OuterRef("pk")).order_by("-run_at", "-id").values("pk")[:1]
+    candidates = (
+        visible_submissions(membership)
+        .filter(state__in=workflow.EDITABLE)
+        .annotate(latest_check=Subquery(latest))
+        .filter(latest_check__isnull=False)
+    )
+    checks = SelfCheck.objects.filter(pk__in=candidates.values("latest_check"), errors__gt=0).only(
+        "submission_id", "results"
+    )
+    ids = [c.submission_id for c in checks if reports_stale_run(c)]
+    return list(
+        visible_submissions(membership).filter(pk__in=ids).order_by("year", "period", "enterprise__credit_code")[
+            :limit
+        ]
+    )
 
 
 def reviewers_for(submission: Submission, stage: str, *, ignore_assignment: bool = False) -> list[User]:

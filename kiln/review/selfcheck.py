@@ -43,6 +43,7 @@ from kiln.intake.models import ActivityRecord, EvidenceFile
 from kiln.reports.content import periods_of
 
 ERROR, WARNING = "error", "warning"
+RUN_STALE = "REV-SC-RUN-STALE"
 
 
 def both(text) -> dict[str, str]:
@@ -160,7 +161,7 @@ def _compare_with_run(run, enterprise, current: pl.DataFrame, periods: list[str]
         return []
     return [
         finding(
-            "REV-SC-RUN-STALE",
+            RUN_STALE,
             ERROR,
             lambda: (
                 _(
@@ -171,6 +172,20 @@ def _compare_with_run(run, enterprise, current: pl.DataFrame, periods: list[str]
             ),
         )
     ]
+
+
+def reports_stale_run(check) -> bool:
+    """The stored self-check (``SelfCheck``) found the official calculation out of date."""
+    return any(f.get("code") == RUN_STALE for f in (check.results if check is not None else []))
+
+
+def run_is_stale(run, enterprise, year: int, month: str | None = None) -> bool:
+    """The official ``run`` does not reproduce from the enterprise's current data for the period (now)."""
+    periods = periods_of(year, month)
+    current = activity(enterprise, periods)
+    if not current.height:
+        return False
+    return any(f["code"] == RUN_STALE for f in _compare_with_run(run, enterprise, current, periods))
 
 
 def _months(current: pl.DataFrame, periods: list[str]) -> list[dict]:

@@ -18,16 +18,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kiln.accounting import services as accounting
 from kiln.accounting.queries import official_run
 from kiln.accounts.models import Membership
 from kiln.accounts.roles import Perm
 from kiln.audit.events import EventType
 from kiln.audit.services import record
 from kiln.intake import services as intake_services
+from kiln.notifications import services as notifications
 from kiln.registry.models import Enterprise
 from kiln.reports import content
 from kiln.reports.errors import ReportError
-from kiln.review import deadlines, errors, notifications, selfcheck, workflow
+from kiln.review import deadlines, errors, selfcheck, workflow
 from kiln.review.errors import ReviewError
 from kiln.review.models import (
     Acknowledgement,
@@ -44,9 +46,8 @@ from kiln.review.models import (
     VerificationAssignment,
 )
 
-# The audit log has no "refused" event type yet; until it does, refusals are recorded as data events
-# whose ``after`` says ``{"refused": <action>, "code": <REV-…>}``.
-REFUSED = getattr(EventType, "ACTION_REFUSED", EventType.DATA_UPDATED)
+# A refusal is an ACTION_REFUSED event whose ``after`` says ``{"refused": <action>, "code": <REV-…>}``.
+REFUSED = EventType.ACTION_REFUSED
 
 
 def audit_refusal(error: ReviewError, *, actor, target, action: str, request=None, **details) -> None:
@@ -170,32 +171,119 @@ def run_self_check(submission: Submission, *, actor=None, request=None, membersh
         sub = _locked(submission)
         _require_enterprise(sub, membership)
         _require_editable(sub)
-        result = selfcheck.run_checks(sub.enterprise, sub.year, sub.month, today=today)
-        findings = result["findings"]
-        check = SelfCheck.objects.create(
-            submission=sub,
-            data_sha256=result["data_sha256"],
-            results=findings,
-            skipped=result["skipped"],
-            errors=sum(1 for f in findings if f["severity"] == selfcheck.ERROR),
-            warnings=sum(1 for f in findings if f["severity"] == selfcheck.WARNING),
-            run_by=actor if getattr(actor, "pk", None) else None,
-        )
-        _save(sub)
+        return _store_check(sub, actor=actor, request=request, today=today)
+
+
+def _store_check(sub: Submission, *, actor, request, today) -> SelfCheck:
+    """Run every check on the (locked) submission and keep the result; the caller holds the transaction."""
+    result = selfcheck.run_checks(sub.enterprise, sub.year, sub.month, today=today)
+    findings = result["findings"]
+    check = SelfCheck.objects.create(
+        submission=sub,
+        data_sha256=result["data_sha256"],
+        results=findings,
+        skipped=result["skipped"],
+        errors=sum(1 for f in findings if f["severity"] == selfcheck.ERROR),
+        warnings=sum(1 for f in findings if f["severity"] == selfcheck.WARNING),
+        run_by=actor if getattr(actor, "pk", None) else None,
+    )
+    _save(sub)
+    record(
+        EventType.DATA_CREATED,
+        actor=actor,
+        target=check,
+        organisation=sub.enterprise,
+        request=request,
+        after={
+            "submission": sub.pk,
+            "errors": check.errors,
+            "warnings": check.warnings,
+            "data_sha256": check.data_sha256,
+        },
+    )
+    return check
+
+
+def stale_run(sub: Submission, membership=None) -> bool:
+    """The report is being corrected and its latest self-check says the official calculation is out of
+    date (with ``membership``: and that membership may recalculate it)."""
+    if sub.state not in workflow.EDITABLE or not selfcheck.reports_stale_run(latest_check(sub)):
+        return False
+    if membership is None:
+        return True
+    return workflow.can_recalculate(membership, sub, official_run(sub.enterprise.region, sub.year))
+
+
+@refusals_audited("recalculate")
+def recalculate(
+    submission: Submission,
+    *,
+    actor=None,
+    request=None,
+    membership,
+    expected_version: int | None = None,
+    today=None,
+) -> tuple[SelfCheck, object]:
+    """A city or provincial reviewer redoes the official calculation a correction made out of date, then
+    runs the self-check again, so the corrected report is not stranded (REV-SC-RUN-STALE blocks submitting).
+
+    The new run covers the old official run's region and year with the same factor set and grid series
+    and becomes the official one (the old run stays, DESIGN.md rule 7). When the run is no longer out of
+    date (someone recalculated meanwhile) only the self-check runs again. Returns (self-check, new run or None).
+    """
+    with transaction.atomic():
+        sub = _locked(submission, expected_version)
+        if sub.state not in workflow.EDITABLE:
+            raise ReviewError(errors.NOT_ALLOWED_NOW, state=sub.get_state_display())
+        if not selfcheck.reports_stale_run(latest_check(sub)):
+            raise ReviewError(errors.RUN_NOT_STALE)
+        run = official_run(sub.enterprise.region, sub.year)
+        if run is None:
+            raise ReviewError(errors.NO_RESULTS)
+        if not workflow.can_recalculate(membership, sub, run):
+            raise ReviewError(errors.NOT_YOUR_TURN)
+        new_run = None
+        if selfcheck.run_is_stale(run, sub.enterprise, sub.year, sub.month):
+            factor_set = run.factor_sets.first()
+            if factor_set is None:
+                raise ReviewError(errors.RECALCULATION_FAILED, detail=_("the run has no factor set"))
+            try:
+                new_run = accounting.calculate(
+                    actor=actor,
+                    region=run.region,
+                    year=run.year,
+                    factor_set=factor_set,
+                    grid_series=run.grid_series,
+                )
+            except accounting.RunError as exc:
+                raise ReviewError(errors.RECALCULATION_FAILED, detail=str(exc.message)) from exc
+        check = _store_check(sub, actor=actor, request=request, today=today)
         record(
-            EventType.DATA_CREATED,
+            EventType.DATA_UPDATED,
             actor=actor,
-            target=check,
+            target=sub,
             organisation=sub.enterprise,
             request=request,
+            before={"official_run": run.pk},
             after={
-                "submission": sub.pk,
+                "recalculated": new_run is not None,
+                "official_run": (new_run or run).pk,
+                "self_check": check.pk,
                 "errors": check.errors,
                 "warnings": check.warnings,
-                "data_sha256": check.data_sha256,
             },
         )
-    return check
+        notifications.notify(
+            notifications.members_with(sub.enterprise),
+            kind="review",
+            key=f"recalculated:{sub.pk}:{check.pk}",
+            title=_("%(enterprise)s %(period)s: the official calculation was redone and the self-check run again")
+            % {"enterprise": sub.enterprise.name, "period": sub.period},
+            body=_("Self-check: %(errors)d blocking errors, %(warnings)d warnings.")
+            % {"errors": check.errors, "warnings": check.warnings},
+            url=_url(sub),
+        )
+    return check, new_run
 
 
 def latest_check(sub: Submission) -> SelfCheck | None:
@@ -434,7 +522,7 @@ def _notify_transition(sub: Submission, action: str) -> None:
     }
     key = f"transition:{sub.pk}:{sub.version}"
     if action in (Action.RETURN, Action.APPROVE, Action.START_PRELIMINARY):
-        users = notifications.enterprise_users(sub.enterprise)
+        users = notifications.members_with(sub.enterprise)
     elif action == Action.SUBMIT:
         users = (
             [sub.preliminary_reviewer]
@@ -642,7 +730,7 @@ def request_information(
             after={"submission": sub.pk, "question": item.question, "due": due},
         )
         notifications.notify(
-            notifications.enterprise_users(sub.enterprise),
+            notifications.members_with(sub.enterprise),
             kind="information",
             key=f"information:{item.pk}",
             title=_("Information requested: %(enterprise)s %(period)s")
@@ -777,7 +865,7 @@ def decide_extension(
             after={"decision": current.decision, "deadline_extended_to": sub.deadline_extended_to},
         )
         notifications.notify(
-            notifications.enterprise_users(sub.enterprise),
+            notifications.members_with(sub.enterprise),
             kind="extension",
             key=f"extension-decided:{current.pk}",
             title=_("Extension %(decision)s: %(enterprise)s %(period)s")

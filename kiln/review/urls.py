@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/information/", views.request_information, name="request-information"),
     path("<int:pk>/extension/", views.request_extension, name="request-extension"),
     path("<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("<int:pk>/recalculate/", views.recalculate, name="recalculate"),
     path("<int:pk>/report.<str:fmt>", views.submission_report, name="submission-report"),
     path("information/<int:pk>/answer/", views.answer_information, name="answer-information"),
     path("extension/<int:pk>/decide/", views.decide_extension, name="decide-extension"),
@@ -36,6 +37,4 @@ urlpatterns = [
     path("sampling/result/<int:pk>/", views.sampling_result, name="sampling-result"),
     path("overdue/", views.overdue, name="overdue"),
     path("deadlines/", views.deadline_rules, name="deadlines"),
-    path("notifications/", views.notification_list, name="notifications"),
-    path("notifications/read/", views.notifications_read, name="notifications-read"),
 ]

@@ -27,8 +27,9 @@ from kiln.audit.services import record
 from kiln.intake.models import EvidenceFile
 from kiln.ledger import services as ledger
 from kiln.ledger.errors import LedgerError
+from kiln.notifications import services as notifications
 from kiln.registry.models import Enterprise, ThirdPartyAgency
-from kiln.review import errors, notifications, workflow
+from kiln.review import errors, workflow
 from kiln.review.errors import ReviewError
 from kiln.review.models import ConsultancyEngagement, VerificationAssignment, VerificationFinding
 from kiln.review.services import audit_refusal, refusals_audited

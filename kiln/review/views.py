@@ -1,5 +1,5 @@
 """Pages of supervision: enterprise submissions, the reviewer queue, a submission, verification, sampling,
-deadlines and notifications. Thin: every change is a service call; a refusal is shown as its message.
+deadlines. Thin: every change is a service call; a refusal is shown as its message.
 Objects outside the acting membership's scope are 404, never 403."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kiln.accounting.queries import official_run
 from kiln.accounts.current import current_membership
 from kiln.accounts.models import User
 from kiln.accounts.roles import PLATFORM_WIDE_ROLES, Perm
@@ -22,13 +23,12 @@ from kiln.ledger import evidence_files
 from kiln.registry.models import Organisation
 from kiln.registry.queries import visible_enterprises
 from kiln.reports.errors import ReportError
-from kiln.review import deadlines, forms, notifications, queries, sampling, services, verification, workflow
+from kiln.review import deadlines, forms, queries, sampling, services, verification, workflow
 from kiln.review.errors import ReviewError
 from kiln.review.models import (
     Action,
     ExtensionRequest,
     InformationRequest,
-    Notification,
     ReviewComment,
     SampledEnterprise,
     State,
@@ -191,6 +191,7 @@ def _detail_context(request, membership, sub: Submission) -> dict:
         if level is not None
         else {},
         "can_decide_extension": level is not None,
+        "can_recalculate": services.stale_run(sub, membership),
         "information_form": forms.InformationForm(),
         "extension_form": forms.ExtensionForm(),
     }
@@ -387,6 +388,40 @@ def reassign(request, pk: int):
 
 @login_required
 @require_POST
+def recalculate(request, pk: int):
+    """Redo the out-of-date official calculation, then the self-check (a city or provincial reviewer)."""
+    membership, sub = _submission(request, pk)
+    version = request.POST.get("version", "")
+    try:
+        check, run = services.recalculate(
+            sub,
+            actor=request.user,
+            membership=membership,
+            request=request,
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except ReviewError as exc:
+        _refused(request, exc)
+    else:
+        done = (
+            _("Recalculated (run #%(run)s).") % {"run": run.pk}
+            if run is not None
+            else _("The official calculation was already up to date.")
+        )
+        messages.success(
+            request,
+            f"{done} "
+            + _("Self-check done: %(errors)d blocking errors, %(warnings)d warnings.")
+            % {"errors": check.errors, "warnings": check.warnings},
+        )
+    back = request.POST.get("next", "")
+    if back.startswith("/review/"):
+        return redirect(back)
+    return redirect("review:detail", pk=pk)
+
+
+@login_required
+@require_POST
 def respond(request, pk: int):
     membership = _membership(request)
     comment = get_object_or_404(
@@ -456,6 +491,10 @@ def queue(request):
             "shown": len(rows),
             "counts": [(state, label, counts.get(state, 0)) for state, label in State.choices],
             "bulk_actions": [(Action.START_PRELIMINARY, Action.START_PRELIMINARY.label)],
+            "stale": [
+                (s, workflow.can_recalculate(membership, s, official_run(s.enterprise.region, s.year)))
+                for s in queries.stale_run_submissions(membership)
+            ],
         },
     )
 
@@ -818,7 +857,7 @@ def sampling_result(request, pk: int):
     return redirect("review:draw", pk=item.draw_id)
 
 
-# --- deadlines, overdue, notifications ------------------------------------------------------------------------
+# --- deadlines and overdue ------------------------------------------------------------------------
 
 
 @login_required
@@ -874,15 +913,3 @@ def deadline_rules(request):
         },
     )
 
-
-@login_required
-def notification_list(request):
-    items = Notification.objects.filter(user=request.user)[:PAGE]
-    return render(request, "review/notifications.html", {"items": items})
-
-
-@login_required
-@require_POST
-def notifications_read(request):
-    notifications.mark_read(request.user)
-    return redirect("review:notifications")

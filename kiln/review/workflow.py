@@ -39,6 +39,8 @@ EDITABLE = {State.DRAFT, State.RETURNED}
 REVIEW_STAGE: dict[str, str] = {State.PRELIMINARY: "preliminary", State.FINAL: "final"}
 PRELIMINARY_LEVELS = {Region.Level.CITY, Region.Level.COUNTY}
 FINAL_LEVELS = {Region.Level.NATION, Region.Level.PROVINCE, Region.Level.CITY}
+# Who redoes an out-of-date official calculation for a report being corrected.
+RECALCULATE_LEVELS = {Region.Level.PROVINCE, Region.Level.CITY}
 
 
 def target(state: str, action: str) -> str | None:
@@ -114,6 +116,16 @@ def can_final(membership: Membership | None, submission: Submission) -> bool:
         return False
     assignee = submission.final_reviewer_id
     return assignee is None or assignee == membership.user_id or is_platform_reviewer(membership)
+
+
+def can_recalculate(membership: Membership | None, submission: Submission, run=None) -> bool:
+    """A city or provincial reviewer of the enterprise holding CALCULATE, whose region contains the
+    official run's region (a city never recalculates a province-wide run)."""
+    if membership is None or not membership.has_perm(Perm.CALCULATE):
+        return False
+    if reviewer_level(membership, submission.enterprise) not in RECALCULATE_LEVELS:
+        return False
+    return run is None or run.region.path.startswith(membership.organisation.region.path)
 
 
 # --- guards ----------------------------------------------------------------------------------------------

@@ -561,7 +561,7 @@ def _refuse(finding: Finding, action: str, code: str, *, actor, membership) -> S
             comment=f"{action}: {code}",
         )
         audit.record(
-            EventType.DATA_UPDATED,
+            EventType.ACTION_REFUSED,
             actor=actor,
             target=finding,
             organisation=finding.enterprise,
@@ -684,13 +684,16 @@ def _assignment_problem(finding: Finding, assignee, deadline, today) -> str | No
 
 
 def _notify_assignee(finding_id: int) -> None:
-    from kiln.incidents.notifications import notify
+    from kiln.notifications.services import notify
 
     finding = Finding.objects.select_related("assignee", "enterprise").get(pk=finding_id)
     if finding.assignee is None:
         return
     notify(
         [finding.assignee],
+        kind="screening",
+        # once per assignment: assigning the same person again with another deadline notifies again
+        key=f"finding:{finding.pk}:assigned:{finding.assignee_id}:{finding.deadline}",
         title=f"{finding.rule_id} · {finding.enterprise.name} · {finding.period}",
         body=f"deadline {finding.deadline}",
         url=f"/screening/findings/{finding.pk}/",

@@ -50,7 +50,8 @@ class Session:
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on(
-            "console", lambda m: self.errors.append(f"{m.text} @ {self.page.url}") if m.type == "error" else None
+            "console",
+            lambda m: self.errors.append(f"{m.text} @ {self.page.url}") if m.type == "error" else None,
         )
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -109,8 +110,6 @@ def fresh_totp(secret: str, *, after: int | None = None) -> tuple[str, int]:
         if time.time() % 30 <= 24 and (after is None or window > after):
             return totp_code(secret), window
         time.sleep(0.5)
-
-
 
 
 def log_in(s: Session, username: str, secret: str = "", *, after: int | None = None) -> int | None:

@@ -32,7 +32,6 @@ def people(world, settings):
     return world
 
 
-
 def test_enterprise_user_logs_in_with_a_password(session, people):
     s = session()
     s.go(reverse("login"))

@@ -9,8 +9,9 @@ from django.urls import reverse
 from kiln.accounts.models import Membership
 from kiln.accounts.roles import Role
 from kiln.incidents import services
-from kiln.incidents.models import Incident, IncidentAction, IncidentFreeze, Notification, Playbook
+from kiln.incidents.models import Incident, IncidentAction, IncidentFreeze, Playbook
 from kiln.intake.models import EnterpriseMonth
+from kiln.notifications.models import Notification
 from kiln.registry.models import GovernmentDepartment
 from tests.accounts.helpers import signed_in
 from tests.personas import user_with
@@ -66,9 +67,12 @@ def test_the_playbook_becomes_the_checklist(people, django_capture_on_commit_cal
 def test_notifications_by_level(people, django_capture_on_commit_callbacks, level, in_app, emails):
     with django_capture_on_commit_callbacks(execute=True):
         incident = open_one(people, level=level)
-    notified = set(Notification.objects.filter(incident=incident).values_list("user__username", flat=True))
+    notes = Notification.objects.filter(key__startswith=f"incident:{incident.pk}:")
+    notified = set(notes.values_list("user__username", flat=True))
     assert notified == in_app  # gov_b is in another city: never told
     assert {m.to[0].split("@")[0] for m in mail.outbox} == emails
+    assert set(notes.values_list("kind", "level")) == {("incident", level)}
+    assert set(notes.filter(emailed=True).values_list("user__username", flat=True)) == emails
 
 
 def test_from_open_to_report(people, django_capture_on_commit_callbacks):
@@ -83,7 +87,11 @@ def test_from_open_to_report(people, django_capture_on_commit_callbacks):
     services.add_note(incident, "The grid company confirmed the outage.", actor=w.gov_a)
     with django_capture_on_commit_callbacks(execute=True):
         services.set_level(incident, "I", actor=w.gov_a, note="Affects the annual report.")
-    assert Notification.objects.filter(incident=incident, level="I").exists()
+    raised = Notification.objects.filter(key__startswith=f"incident:{incident.pk}:level:", level="I")
+    assert set(raised.values_list("user__username", flat=True)) == {"gov_a", "gov_p", "admin"}
+    # the same occasion never notifies twice (a retried callback, say)
+    assert services.notify_level(incident.pk, reason=raised.first().key.split(":", 2)[2]) == 3
+    assert raised.count() == 3
     services.release(row, actor=w.gov_a)
     assert not EnterpriseMonth.objects.get(enterprise=w.e1, period="2025-03").frozen
     incident = services.set_status(incident, S.RESOLVED, actor=w.gov_a)
@@ -190,7 +198,7 @@ def test_pages_and_outsiders(people, client):
         reverse("incidents:new"),
         reverse("incidents:detail", args=[incident.pk]),
         reverse("incidents:playbooks"),
-        reverse("incidents:notifications"),
+        reverse("notifications:list"),
     ):
         assert client.get(url).status_code == 200, url
     response = client.post(

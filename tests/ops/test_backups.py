@@ -110,7 +110,9 @@ def test_round_trip(populated, tmp_path, capsys):
     assert verify_chain().ok
     last = AuditEvent.objects.order_by("-id").first()
     assert last.event_type == EventType.BACKUP_RESTORED and last.after["counts_match"] is True
-    assert not AuditEvent.objects.filter(event_type=EventType.BACKUP_CREATED).exists()  # taken after the snapshot
+    assert not AuditEvent.objects.filter(
+        event_type=EventType.BACKUP_CREATED
+    ).exists()  # taken after the snapshot
     assert connection.introspection.table_names()  # still a working database
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # append-only triggers survived pg_restore
@@ -177,8 +179,16 @@ def test_missing_postgresql_client_is_a_clear_error(settings, tmp_path):
 
 
 def test_password_stays_off_the_command_line():
-    env = backups.pg_environment({"NAME": "kiln", "HOST": "db", "PORT": 5432, "USER": "kiln", "PASSWORD": "s3cret",
-                                  "OPTIONS": {"sslmode": "verify-full"}})
+    env = backups.pg_environment(
+        {
+            "NAME": "kiln",
+            "HOST": "db",
+            "PORT": 5432,
+            "USER": "kiln",
+            "PASSWORD": "s3cret",
+            "OPTIONS": {"sslmode": "verify-full"},
+        }
+    )
     assert env["PGPASSWORD"] == "s3cret" and env["PGSSLMODE"] == "verify-full" and env["PGDATABASE"] == "kiln"
 
 
@@ -224,3 +234,14 @@ def test_a_failed_backup_is_noted_then_cleared(monkeypatch, db):
 def test_nightly_time_is_local():
     assert nightly_time_utc("02:00", "Asia/Shanghai") == (18, 0)
     assert nightly_time_utc("23:45", "UTC") == (23, 45)
+
+
+def test_settings_are_checked(settings, tmp_path):
+    from kiln.ops.checks import operations_settings
+
+    assert operations_settings() == []
+    settings.KILN_BACKUP_AT = "2am"
+    settings.KILN_METRICS_ALLOW = ["10.0.0.0/8", "intranet"]
+    settings.KILN_BACKUP_DIR = settings.MEDIA_ROOT / "backups"
+    assert [p.id for p in operations_settings()] == ["kiln_ops.E001", "kiln_ops.E002", "kiln_ops.W001"]
+    assert nightly_time_utc("2am", "Asia/Shanghai") == (18, 0)  # falls back to 02:00

@@ -54,7 +54,16 @@ def test_allow_listed_network(settings):
 def test_requests_counted_and_timed_by_view(client, settings):
     settings.KILN_METRICS_TOKEN = TOKEN
     auth = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
-    before = sample(scrape(client, **auth).text, "kiln_http_requests_total", view="healthz", method="GET", status="200") or 0
+    before = (
+        sample(
+            scrape(client, **auth).text,
+            "kiln_http_requests_total",
+            view="healthz",
+            method="GET",
+            status="200",
+        )
+        or 0
+    )
     client.get("/healthz")
     client.get("/healthz")
     client.get("/no/such/page/at/all")
@@ -63,7 +72,10 @@ def test_requests_counted_and_timed_by_view(client, settings):
     assert sample(text, "kiln_http_requests_total", view="<unresolved>", method="GET", status="404") >= 1
     assert "/no/such/page" not in text  # paths never become labels
     assert sample(text, "kiln_http_request_duration_seconds_count", view="healthz", method="GET") >= 2
-    assert sample(text, "kiln_http_request_duration_seconds_bucket", view="healthz", method="GET", le="+Inf") >= 2
+    assert (
+        sample(text, "kiln_http_request_duration_seconds_bucket", view="healthz", method="GET", le="+Inf")
+        >= 2
+    )
 
 
 def test_kiln_gauges(client, settings, world):
@@ -82,8 +94,14 @@ def test_kiln_gauges(client, settings, world):
     assert sample(text, "kiln_build_info", engine=__import__("kiln.engine").engine.ENGINE_VERSION) == 1
 
     CalculationRun.objects.create(
-        kind="official", status="done", region=world.city_a, year=2024, grid_series="national",
-        engine_version="0.1.0", inputs_sha256="0" * 64, official=True,
+        kind="official",
+        status="done",
+        region=world.city_a,
+        year=2024,
+        grid_series="national",
+        engine_version="0.1.0",
+        inputs_sha256="0" * 64,
+        official=True,
     )
     age = sample(scrape(client, **auth).text, "kiln_last_official_run_age_seconds")
     assert age is not None and 0 <= age < 120

@@ -83,13 +83,21 @@ def test_production_without_ledger_key_answers_503(client, settings):
 
 def test_a_shared_cache_is_checked(settings, tmp_path):
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path / "c")}
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "c"),
+        }
     }
     assert readiness.check_cache().status == "ok"
 
 
 def test_a_broken_cache_fails(settings, monkeypatch):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/nonexistent"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": "/nonexistent",
+        }
+    }
     from django.core.cache import caches
 
     monkeypatch.setattr(type(caches["default"]), "get", lambda self, key, default=None, version=None: None)

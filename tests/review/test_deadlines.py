@@ -7,9 +7,10 @@ import datetime
 import pytest
 from django.core import mail
 
+from kiln.notifications.models import Notification
 from kiln.registry.models import Enterprise
 from kiln.review import deadlines, services
-from kiln.review.models import DeadlineKind, DeadlinePolicy, Holiday, Notification
+from kiln.review.models import DeadlineKind, DeadlinePolicy, Holiday
 from tests.review.conftest import YEAR, m
 from tests.review.helpers import opened, submitted
 from tests.review.test_workflow import refused

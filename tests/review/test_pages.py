@@ -204,9 +204,33 @@ def test_sampling_pages(clients):
     assert SamplingDraw.objects.count() == 1
 
 
+def test_recalculate_from_the_queue(clients):
+    from tests.reports.conftest import add_records
+    from tests.review.helpers import opened
+
+    w, c = clients
+    add_records(w.e1, [(f"{YEAR}-05", "diesel", 3.0, "t", "")])  # a correction after the official run
+    sub = opened(w)
+    c["e1_staff"].post(reverse("review:self-check", args=[sub.pk]))
+    sub.refresh_from_db()
+    url = reverse("review:recalculate", args=[sub.pk])
+    queue = c["gov_a"].get(reverse("review:queue")).content.decode()
+    assert 'id="recalculation"' in queue and url in queue
+    county = c["gov_county"].get(reverse("review:queue")).content.decode()
+    assert 'id="recalculation"' in county and url not in county  # listed, but a county does not recalculate
+    assert url in c["gov_a"].get(reverse("review:detail", args=[sub.pk])).content.decode()
+    assert url not in c["e1_staff"].get(reverse("review:detail", args=[sub.pk])).content.decode()
+    assert c["gov_b"].post(url, {"version": sub.version}).status_code == 404
+    response = c["gov_a"].post(url, {"version": sub.version, "next": reverse("review:queue")})
+    assert response.status_code == 302 and response["Location"] == reverse("review:queue")
+    sub.refresh_from_db()
+    assert 'id="recalculation"' not in c["gov_a"].get(reverse("review:queue")).content.decode()
+    assert not any(f["code"] == "REV-SC-RUN-STALE" for f in sub.self_checks.first().results)
+
+
 def test_overdue_deadlines_notifications_pages(clients):
     w, c = clients
-    for name in ("review:overdue", "review:deadlines", "review:notifications"):
+    for name in ("review:overdue", "review:deadlines", "notifications:list"):
         assert c["gov_a"].get(reverse(name)).status_code == 200, name
     assert c["e1_staff"].get(reverse("review:overdue")).status_code == 404
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import OperationalError, connection, transaction
 from django.utils import translation
 
+from kiln.audit.events import EventType
 from kiln.audit.models import AuditEvent
 from kiln.intake.models import ActivityRecord, EnterpriseMonth
 from kiln.review import services, workflow
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def refusals(code=None):
-    qs = AuditEvent.objects.filter(after__has_key="refused")
+    qs = AuditEvent.objects.filter(event_type=EventType.ACTION_REFUSED, after__has_key="refused")
     return [e for e in qs if code is None or e.after.get("code") == code]
 
 
@@ -161,6 +162,62 @@ def test_a_stale_official_run_blocks_until_recalculated(reviewers):
     w.run = calculate(w)
     check = services.run_self_check(sub, actor=w.e1_staff, membership=m(w.e1_staff))
     assert not any(f["severity"] == "error" for f in check.results)
+
+
+def test_a_reviewer_recalculates_a_stale_run_and_the_check_runs_again(reviewers):
+    from types import SimpleNamespace
+
+    from kiln.accounting.models import CalculationRun
+    from kiln.notifications.models import Notification
+    from kiln.review import queries
+
+    w = reviewers
+    old = w.run
+    add_records(w.e1, [(f"{YEAR}-05", "diesel", 3.0, "t", "")])  # a correction after the official run
+    sub = opened(w)
+    refused("REV-RUN-NOT-STALE", services.recalculate, sub, actor=w.gov_a, membership=m(w.gov_a))  # no check yet
+    services.run_self_check(sub, actor=w.e1_staff, membership=m(w.e1_staff))
+    sub.refresh_from_db()
+    assert services.stale_run(sub) and services.stale_run(sub, m(w.gov_a))
+    assert [s.pk for s in queries.stale_run_submissions(m(w.gov_a))] == [sub.pk]
+    assert queries.stale_run_submissions(m(w.gov_b)) == []  # another city sees nothing
+    # neither a county reviewer nor the enterprise recalculates; a city never a province-wide run
+    assert not services.stale_run(sub, m(w.gov_county))
+    refused("REV-NOT-YOUR-ROLE", services.recalculate, sub, actor=w.gov_county, membership=m(w.gov_county))
+    refused("REV-NOT-YOUR-ROLE", services.recalculate, sub, actor=w.e1_staff, membership=m(w.e1_staff))
+    province_run = SimpleNamespace(region=w.province)
+    assert not workflow.can_recalculate(m(w.gov_a), sub, province_run)
+    assert workflow.can_recalculate(m(w.gov_province), sub, province_run)
+    refused("REV-STALE", services.recalculate, sub, actor=w.gov_a, membership=m(w.gov_a), expected_version=0)
+
+    check, run = services.recalculate(sub, actor=w.gov_a, membership=m(w.gov_a), expected_version=sub.version)
+    old.refresh_from_db()
+    assert run.official and not old.official
+    assert (run.region, run.year, run.grid_series) == (old.region, old.year, old.grid_series)
+    assert list(run.factor_sets.all()) == list(old.factor_sets.all())
+    assert check.run_by == w.gov_a and not any(f["code"] == "REV-SC-RUN-STALE" for f in check.results)
+    assert services.latest_check(sub) == check and not services.stale_run(sub)
+    assert queries.stale_run_submissions(m(w.gov_a)) == []
+    assert Notification.objects.filter(user=w.e1_staff, key=f"recalculated:{sub.pk}:{check.pk}").exists()
+    event = AuditEvent.objects.filter(event_type=EventType.DATA_UPDATED, after__recalculated=True).get()
+    assert event.after["official_run"] == run.pk and event.before == {"official_run": old.pk}
+    refused("REV-RUN-NOT-STALE", services.recalculate, sub, actor=w.gov_a, membership=m(w.gov_a))
+    # the corrected report is no longer stranded: explained warnings, and it goes in
+    for f in check.results:
+        if f["severity"] == "warning":
+            services.acknowledge(sub, f["key"], "ok", actor=w.e1_staff, membership=m(w.e1_staff))
+    assert act(sub, "submit", w.e1_staff).state == State.SUBMITTED
+    assert CalculationRun.objects.filter(official=True, region=old.region, year=YEAR).count() == 1
+
+
+def test_recalculation_is_skipped_when_someone_already_recalculated(reviewers):
+    w = reviewers
+    add_records(w.e1, [(f"{YEAR}-05", "diesel", 3.0, "t", "")])
+    sub = opened(w)
+    services.run_self_check(sub, actor=w.e1_staff, membership=m(w.e1_staff))
+    w.run = calculate(w)  # from the accounting pages, meanwhile
+    check, run = services.recalculate(sub, actor=w.gov_province, membership=m(w.gov_province))
+    assert run is None and not any(f["code"] == "REV-SC-RUN-STALE" for f in check.results)
 
 
 def test_return_with_item_comments_then_resubmit_as_a_new_version_with_a_diff(reviewers):

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kiln.accounts.models import Membership
 from kiln.accounts.roles import Role
+from kiln.audit.events import EventType
 from kiln.audit.models import AuditEvent
 from kiln.intake import deposits
 from kiln.registry.models import GovernmentDepartment
@@ -69,6 +70,7 @@ def refused(finding, action, user, code, **kwargs):
     assert caught.value.code == code
     event = AuditEvent.objects.order_by("-id").first()
     assert AuditEvent.objects.count() == before + 1
+    assert event.event_type == EventType.ACTION_REFUSED
     assert event.after["refused"] is True and event.after["code"] == code and event.after["action"] == action
     assert FindingEvent.objects.filter(finding=finding, action="refused").exists()
     finding.refresh_from_db()
@@ -226,7 +228,7 @@ def test_bulk_assign_reports_what_was_refused(people):
 
 
 def test_assignment_notifies_the_assignee(people, django_capture_on_commit_callbacks):
-    from kiln.incidents.models import Notification
+    from kiln.notifications.models import Notification
 
     w = people
     f = make(w, level=Level.CITY)

@@ -1,15 +1,8 @@
 from django import template
 
 from kiln.accounts.roles import Perm
-from kiln.review import notifications
 
 register = template.Library()
-
-
-@register.simple_tag(takes_context=True)
-def review_unread(context) -> int:
-    request = context.get("request")
-    return notifications.unread_count(getattr(request, "user", None)) if request is not None else 0
 
 
 @register.filter

@@ -10,10 +10,3 @@ def has_screening(membership) -> bool:
 
     return sees_screening(membership)
 
-
-@register.simple_tag(takes_context=True)
-def unread_notifications(context) -> int:
-    from kiln.incidents.notifications import unread_count
-
-    request = context.get("request")
-    return unread_count(getattr(request, "user", None)) if request is not None else 0

@@ -19,9 +19,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--region", required=True, help="GB/T 2260 code, e.g. 339900")
         parser.add_argument("--year", type=int, required=True)
-        parser.add_argument("--factor-set", default="", help="CODE or CODE@vN (default: CN-DEFAULT-2024, latest)")
+        parser.add_argument(
+            "--factor-set", default="", help="CODE or CODE@vN (default: CN-DEFAULT-2024, latest)"
+        )
         parser.add_argument("--grid-series", default=None)
-        parser.add_argument("--what-if", action="store_true", help="a comparison run, not the official result")
+        parser.add_argument(
+            "--what-if", action="store_true", help="a comparison run, not the official result"
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, region, year, factor_set, grid_series, what_if, json: bool, **options):
@@ -44,9 +48,16 @@ class Command(BaseCommand):
             ]
             raise CommandError("\n".join(lines)) from exc
         summary = {
-            "run": run.pk, "region": place.code, "year": year, "kind": run.kind, "official": run.official,
-            "factor_set": chosen.label, "grid_series": run.grid_series, "input_rows": run.input_rows,
-            "total_co2_t": round(run.total_co2_t, 3), "total_tce": round(run.total_tce, 3),
+            "run": run.pk,
+            "region": place.code,
+            "year": year,
+            "kind": run.kind,
+            "official": run.official,
+            "factor_set": chosen.label,
+            "grid_series": run.grid_series,
+            "input_rows": run.input_rows,
+            "total_co2_t": round(run.total_co2_t, 3),
+            "total_tce": round(run.total_tce, 3),
             "elapsed_ms": run.elapsed_ms,
         }
         if json:

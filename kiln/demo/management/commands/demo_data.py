@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -167,21 +166,12 @@ class Command(BaseCommand):
                 step.summary, step.details = outcome.summary, outcome.details
 
     def _welcome(self, out: Path) -> None:
-        from kiln.accounts.roles import requires_mfa
-        from kiln.demo.personas import DEMO_PASSWORD, PERSONAS, demo_logins
+        from kiln.demo.personas import login_table
 
-        mfa = {username for username, _, role, _ in PERSONAS if requires_mfa(role)}
-        if not getattr(settings, "KILN_MFA_ENFORCE", True):
-            mfa = set()
         w = self.stdout.write
         w("")
-        w(f"Demo logins, password for all: {DEMO_PASSWORD}")
-        for role, username, org in demo_logins():
-            w(f"  {username:<11} {'*' if username in mfa else ' '} {_pad(role, 16)} {org}")
-        if mfa:
-            w(
-                "  * sets up an authenticator app (TOTP) at first login: scan the QR code or type the key shown."
-            )
+        for line in login_table():
+            w(line)
         w(
             "Try enterprise or reporter (数据采集: upload, 月度存证), city (监测, 筛查, 碳效码, 逾期未存证) and admin. "
             "The planted data problems are in the official totals until corrected: 筛查 (screening) lists them."
@@ -191,15 +181,10 @@ class Command(BaseCommand):
         )
 
 
-def _pad(text: str, width: int) -> str:
-    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
-    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return text + " " * max(width - columns, 0)
-
-
 class _Step:
     def __init__(self, name: str):
-        self.name, self.summary, self.details = name, "", []
+        self.name, self.summary = name, ""
+        self.details: list[str] = []
 
 
 class _Timer:

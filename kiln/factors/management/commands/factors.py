@@ -48,11 +48,15 @@ class Command(BaseCommand):
     def _list(self, **_):
         for s in FactorSet.objects.order_by("code", "-version"):
             state = "locked" if s.locked else "unused"
-            self.stdout.write(f"{s.label:<28} {state:<7} {s.values.count():>5} values  grid={s.default_grid_series}")
+            self.stdout.write(
+                f"{s.label:<28} {state:<7} {s.values.count():>5} values  grid={s.default_grid_series}"
+            )
 
     def _load(self, **_):
         created = services.load_shipped()
-        self.stdout.write(f"loaded {len(created)} factor set(s): {', '.join(s.label for s in created) or '-'}")
+        self.stdout.write(
+            f"loaded {len(created)} factor set(s): {', '.join(s.label for s in created) or '-'}"
+        )
 
     def _show(self, label, **_):
         frame = services.frame_of(_find(label)).drop("factor_set", "source", "note")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from kiln.demo.personas import DEMO_PASSWORD, demo_logins
+from kiln.demo.personas import login_table
 
 
 class Command(BaseCommand):
@@ -68,7 +68,6 @@ class Command(BaseCommand):
                 f"\nKiln is running on http://{host}:{port}/  (database: {settings.DATABASES['default']['NAME']})"
             )
         )
-        out.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for role, username, org in demo_logins():
-            out.write(f"  {role:<28} {username:<18} {org}")
+        for line in login_table():
+            out.write(line)
         out.write("Press Ctrl+C to stop.\n")

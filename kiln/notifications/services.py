@@ -1,13 +1,15 @@
-"""In-app notifications, also e-mailed (Django's mail backend) to users who have an address.
+"""Sending, reading and counting notifications.
 
-``notify`` is called inside a service's transaction; the e-mail goes out ``on_commit`` so a rolled-back
-change never sends one. A notification ``key`` is unique per user, so the daily reminder task can run
-any number of times and each reminder arrives once.
+``notify`` is called inside the sender's transaction; e-mails go out ``on_commit``, so a rolled-back
+change never sends one, and a mail-server problem never breaks the change (it is logged, and the
+in-app notification stays). A ``key`` is unique per user: sending the same key again is a no-op, so
+reminder tasks and retried callbacks may run any number of times.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -17,17 +19,14 @@ from django.utils import timezone, translation
 
 from kiln.accounts.models import Membership, User
 from kiln.accounts.roles import Perm, permissions_of
-from kiln.review.models import Notification
+from kiln.notifications.models import Notification
 
 log = logging.getLogger(__name__)
 
 
 def users_with(perm: str, memberships: QuerySet[Membership]) -> list[User]:
-    roles = [
-        role
-        for role in {m for m in memberships.values_list("role", flat=True)}
-        if perm in permissions_of(role)
-    ]
+    """Active users holding ``perm`` through one of ``memberships`` (active ones only)."""
+    roles = [role for role in set(memberships.values_list("role", flat=True)) if perm in permissions_of(role)]
     return list(
         User.objects.filter(
             memberships__in=memberships.filter(role__in=roles, active=True), is_active=True
@@ -35,38 +34,57 @@ def users_with(perm: str, memberships: QuerySet[Membership]) -> list[User]:
     )
 
 
-def enterprise_users(enterprise, perm: str = Perm.SUBMIT_DATA) -> list[User]:
-    return users_with(perm, Membership.objects.filter(organisation_id=enterprise.pk))
+def members_with(organisation, perm: str = Perm.SUBMIT_DATA) -> list[User]:
+    """Users of ``organisation`` (an enterprise, an agency …) holding ``perm``."""
+    return users_with(perm, Membership.objects.filter(organisation_id=organisation.pk))
 
 
-def notify(users, *, kind: str, key: str, title: str, body: str = "", url: str = "") -> int:
-    """Create one notification per user (skipping those that already have ``key``); returns how many."""
+def notify(
+    users: Iterable,
+    *,
+    kind: str,
+    key: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    level: str = "",
+    email: bool = True,
+) -> list[Notification]:
+    """One notification per user, skipping users who already have ``key``; returns those created.
+
+    ``email``: also e-mail it (after commit) to the users who have an address.
+    """
     created = []
+    seen = set()
     for user in users:
-        if Notification.objects.filter(user=user, key=key).exists():
+        if getattr(user, "pk", None) is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        if Notification.objects.filter(user=user, key=key[:200]).exists():
             continue
         try:
             with transaction.atomic():
                 created.append(
                     Notification.objects.create(
                         user=user,
-                        kind=kind,
+                        kind=kind[:32],
                         key=key[:200],
                         title=str(title)[:300],
                         body=str(body),
                         url=url[:300],
+                        level=level[:3],
                     )
                 )
         except IntegrityError:  # a concurrent run created it first
             continue
-    ids = [n.pk for n in created if n.user.email]
+    ids = [n.pk for n in created if email and n.user.email]
     if ids:
         transaction.on_commit(lambda: send_emails(ids))
-    return len(created)
+    return created
 
 
 def send_emails(ids: list[int]) -> int:
-    """E-mail notifications (best effort: a mail server problem never breaks the change that caused them)."""
+    """E-mail notifications not e-mailed yet (best effort); returns how many went out."""
     sent = 0
     for notification in Notification.objects.filter(pk__in=ids, emailed=False).select_related("user"):
         link = f"{settings.KILN_SITE_URL.rstrip('/')}{notification.url}" if notification.url else ""
@@ -86,10 +104,11 @@ def send_emails(ids: list[int]) -> int:
     return sent
 
 
-def mark_read(user, ids: list[int] | None = None) -> int:
+def mark_read(user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's unread notifications (or only ``ids`` among them) as read; returns how many."""
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
-        qs = qs.filter(pk__in=ids)
+        qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())
 
 
