@@ -24,6 +24,7 @@ EVIDENCE_ENTERPRISES = 5  # the enterprise persona's plus the largest key emitte
 EVIDENCE_FROM_MONTH = 11  # deposits start in November of the last year of data ...
 EVIDENCE_MAX_MONTHS = 15  # ... and run to the last month that has ended, at most this many months
 GROWTH = 1.03  # months after the data: the same month of the last year, a little more
+OBLIGATION_MONTHS = 12  # the demo's platform went live this many months before the last month that has ended
 
 
 class StepError(Exception):
@@ -301,7 +302,29 @@ def efficiency(years: tuple[int, ...], region_code: str) -> Outcome:
     return Outcome(f"carbon-efficiency grades for {len(years)} years", lines)
 
 
-def screening(years: tuple[int, ...], region_code: str) -> Outcome:
+def obligation_start(today) -> str:
+    """The month the demo's deposit obligation began: ``OBLIGATION_MONTHS`` before the last month that has
+    ended, the months the evidence step deposits for (earlier months are not counted as missing)."""
+    from kiln.intake import deadlines
+
+    last = deadlines.shift(f"{today.year:04d}-{today.month:02d}", -1)
+    return deadlines.shift(last, -(OBLIGATION_MONTHS - 1))
+
+
+def _start_evidence_obligation(start: str) -> str:
+    """Give the missing-evidence rule the demo's start month, as a technical expert would on the rule page."""
+    from kiln.screening.queries import current_rules
+    from kiln.screening.services import RULE_FIELDS, save_rule
+
+    rule = next((r for r in current_rules() if r.engine_check == "missing_evidence"), None)
+    if rule is None or (rule.params or {}).get("start"):
+        return ""
+    fields = {f: getattr(rule, f) for f in RULE_FIELDS} | {"params": {**(rule.params or {}), "start": start}}
+    save_rule(actor=None, rule_id=rule.rule_id, fields=fields)
+    return rule.rule_id
+
+
+def screening(years: tuple[int, ...], region_code: str, today=None) -> Outcome:
     if not apps.is_installed("kiln.screening"):
         return Outcome("skipped: kiln.screening is not installed", [])
     try:
@@ -312,15 +335,23 @@ def screening(years: tuple[int, ...], region_code: str) -> Outcome:
     from kiln.registry.models import Region
 
     region = Region.objects.get(code=region_code)
+    start = obligation_start(today or timezone.localdate())
+    started = _start_evidence_obligation(start)
     first, last = f"{years[0]}-01", f"{years[-1]}-12"
     run = run_screening(actor=None, trigger=ScreeningRun.Trigger.CLI, first=first, last=last, region=region)
     by_rule: dict[str, int] = {}
-    for rule_id in Finding.objects.filter(last_run=run).values_list("rule_id", flat=True):
+    by_severity = {"error": 0, "warning": 0}
+    for rule_id, severity in Finding.objects.filter(last_run=run).values_list("rule_id", "severity"):
         by_rule[rule_id] = by_rule.get(rule_id, 0) + 1
+        by_severity[severity] = by_severity.get(severity, 0) + 1
     top = sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+    details = [", ".join(f"{rule} {n:,}" for rule, n in top)]
+    if started:
+        details.append(f"{started}: evidence counted from {start} (the months the deposits cover)")
     return Outcome(
-        f"run #{run.pk} {first}..{last}: {run.findings_total:,} findings",
-        [", ".join(f"{rule} {n:,}" for rule, n in top)],
+        f"run #{run.pk} {first}..{last}: {run.findings_total:,} findings "
+        f"({by_severity['error']:,} blocking errors, {by_severity['warning']:,} warnings)",
+        details,
     )
 
 

@@ -30,6 +30,9 @@ metered       credit_code, period, kwh [, complete] (monthly) or credit_code, da
 evidence      credit_code, period, sha256, kind (deposited evidence files)
 emissions     credit_code, period, co2_t (tCO2 per enterprise-month, from the accounting engine)
 economic      credit_code, year, value_added_10k_cny (10^4 CNY)
+annual        credit_code, year, item, facility, quantity (canonical unit): the submitted annual
+              report's activity totals (``kiln.review``'s figures snapshot), one row per item and
+              facility; an enterprise-year without rows has no annual report to compare with
 ============= ============================================================================
 
 Findings frame (``FINDING_SCHEMA``): one row per (rule, enterprise, period, item, facility).
@@ -144,9 +147,9 @@ CHECKS: dict[str, Check] = {
         Check(
             "missing_evidence",
             "completeness",
-            "an obliged enterprise-month with data but no evidence deposited",
+            "consecutive obliged months with data but no evidence deposited by the deadline (one finding)",
             needs=("evidence",),
-            defaults={"deadline_days": 40},
+            defaults={"deadline_days": 40, "start": "", "error_over_months": 3},
         ),
         Check(
             "missing_parameter",
@@ -225,9 +228,10 @@ CHECKS: dict[str, Check] = {
         Check(
             "annual_sum",
             "cross_source",
-            "monthly sums differ from the annual report",
-            available=False,
-            note="no annual report model exists yet; the check is skipped",
+            "an item's monthly sum over a year differs from the submitted annual report",
+            needs=("annual",),
+            uses=("sector", "item"),
+            defaults={"tolerance": 0.001},
         ),
         Check(
             "lab_element_carbon",
@@ -334,6 +338,8 @@ class Context:
     stream_table: np.ndarray  # int32[pairs × enterprises]: pair × n_enterprises + enterprise → stream (-1)
     n_flows: int  # streams [0, n_flows) are quantities, the rest measured parameters
     unknown_items: list[str] = field(default_factory=list)  # item codes left out (not in the catalogue)
+    # ent, year, code (CODES index), fac (-1: a facility not on the grid), facility, quantity (canonical)
+    annual: pl.DataFrame | None = None
     flags: dict[str, np.ndarray] = field(default_factory=dict)  # masks shared between checks
     cache: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -535,6 +541,7 @@ def build(
     evidence: pl.DataFrame | None = None,
     emissions: pl.DataFrame | None = None,
     economic: pl.DataFrame | None = None,
+    annual: pl.DataFrame | None = None,
     periods: tuple[str, str] | None = None,
     as_of: datetime.date | None = None,
     not_after: str | None = None,
@@ -692,7 +699,7 @@ def build(
         n_flows=int(np.count_nonzero(s_item < N_BASE)),
         unknown_items=sorted({v for v in item_values if v is not None and v not in CODE_INDEX}),
     )
-    _attach(ctx, metered=metered, evidence=evidence, emissions=emissions, economic=economic)
+    _attach(ctx, metered=metered, evidence=evidence, emissions=emissions, economic=economic, annual=annual)
     ctx.timings["prepare"] = time.perf_counter() - started
     ctx.timings["prepare_cpu"] = time.process_time() - started_cpu
     return ctx
@@ -719,7 +726,7 @@ def _enterprise_columns(codes: list[str], enterprises: pl.DataFrame | None):
     return sector, industry, obliged
 
 
-def _attach(ctx: Context, *, metered, evidence, emissions, economic) -> None:
+def _attach(ctx: Context, *, metered, evidence, emissions, economic, annual=None) -> None:
     codes, months = ctx.codes, ctx.months
     if metered is not None:
         # Daily readings are summed per month first; monthly ones go straight onto the grid, where
@@ -765,6 +772,24 @@ def _attach(ctx: Context, *, metered, evidence, emissions, economic) -> None:
                 "value_added": economic.get_column("value_added_10k_cny").cast(pl.Float64),
             }
         ).filter(pl.col("ent") >= 0)
+    if annual is not None:
+        fac_of = {name: i + 1 for i, name in enumerate(ctx.facilities)}
+        facility = (
+            annual.get_column("facility").cast(pl.String).fill_null("")
+            if "facility" in annual.columns
+            else (pl.Series([""] * annual.height, dtype=pl.String))
+        )
+        items = annual.get_column("item").cast(pl.String).fill_null("").to_list()
+        ctx.annual = pl.DataFrame(
+            {
+                "ent": _index_of(annual.get_column("credit_code"), codes),
+                "year": annual.get_column("year").cast(pl.Int32),
+                "code": np.array([CODE_INDEX.get(i, -1) for i in items], dtype=np.int64),
+                "fac": np.array([fac_of.get(f, -1) if f else 0 for f in facility.to_list()], dtype=np.int64),
+                "facility": facility,
+                "quantity": annual.get_column("quantity").cast(pl.Float64),
+            }
+        ).filter((pl.col("ent") >= 0) & (pl.col("code") >= 0) & (pl.col("code") < N_BASE))
 
 
 def _empty_context(as_of: datetime.date) -> Context:
@@ -821,8 +846,10 @@ class Findings:
         reference=None,
         score=None,
         detail: Sequence[str | None] | None = None,
+        severity: Sequence[str] | None = None,
     ) -> None:
-        """``period``: month indices (int array) or period texts; ``item``: CODES index or -1 for none."""
+        """``period``: month indices (int array) or period texts; ``item``: CODES index or -1 for none;
+        ``severity``: per finding, when a check grades its findings (otherwise the rule's severity)."""
         n = len(ent)
         if n == 0:
             return
@@ -867,7 +894,9 @@ class Findings:
             pl.lit(rule.version, dtype=pl.UInt16).alias("version"),
             pl.lit(rule.check, dtype=pl.String).alias("check"),
             pl.lit(rule.family, dtype=pl.String).alias("family"),
-            pl.lit(rule.severity, dtype=pl.String).alias("severity"),
+            pl.Series("severity", list(severity), dtype=pl.String)
+            if severity is not None
+            else pl.lit(rule.severity, dtype=pl.String).alias("severity"),
         )
         self.blocks.append(
             frame.select(list(FINDING_SCHEMA)).with_columns(
@@ -896,6 +925,7 @@ def _missing_inputs(ctx: Context, check: Check) -> list[str]:
         "evidence": ctx.evidence is not None,
         "emissions": ctx.emissions is not None,
         "economic": ctx.economic is not None,
+        "annual": ctx.annual is not None,
         "enterprises": bool(len(ctx.ent_industry)) and any(ctx.ent_industry),
     }
     return [n for n in check.needs if not available.get(n, False)]

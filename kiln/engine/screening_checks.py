@@ -14,7 +14,8 @@ duplicate_row       rows with the same key       –              –           
 duplicate_evidence  enterprises (or months)      –              –                      –
                     sharing the file             (detail: SHA-256 prefix)
 missing_month       –                            –              last reported value    months since then
-missing_evidence    –                            –              –                      –
+missing_evidence    months in the gap            –              –                      months in the gap
+                    (detail: first..last month; one finding per gap, period = its first month)
 missing_parameter   the quantity reported        –              –                      –
 unit_scale          the value                    –              stream median          value / median
 range               the parameter                rule bounds    –                      –
@@ -24,6 +25,7 @@ jump_median         this month                   –              trailing media
 parameter_shift     the parameter                median ± tol   stream median          value / median
 metered_electricity reported MWh                 meter ± tol    metered MWh            relative difference
 metered_unreported  –                            –              metered MWh            –
+annual_sum          sum of the year's months     annual ± tol   annual report value    relative difference
 lab_element_carbon  implied element carbon tC/t  rule bounds    –                      –
 lab_mass_balance    C + H + S + moisture         – / rule high  –                      components found
 lab_ncv_composition reported NCV                 pred. ± tol    predicted NCV (GJ/t)   relative difference
@@ -204,16 +206,47 @@ def missing_month(ctx: Context, rule: Rule, out: Findings) -> None:
 
 
 def missing_evidence(ctx: Context, rule: Rule, out: Findings) -> None:
+    """Gaps in the monthly evidence deposit: one finding per run of consecutive months of an obliged
+    enterprise that has data but no evidence once the month's deadline (``deadline_days`` after month
+    end) has passed, counting from the month ``start`` (YYYY-MM; "" = every month on the axis), the
+    month the obligation began (the platform went live, say).
+
+    A gap is reported when it reaches into a screened month; its period is the gap's first month (so
+    the finding stays the same one while the gap grows), ``value`` and ``score`` the number of months,
+    ``detail`` the months (``first..last``). A month without data ends a gap. Gaps of up to
+    ``error_over_months`` months are warnings; longer ones take the rule's severity.
+    """
     assert ctx.evidence is not None
     days = int(rule.param("deadline_days"))
-    due = np.array([month_deadline(p, days) < ctx.as_of for p in ctx.months], dtype=bool)
+    start = str(rule.param("start") or "")[:7]  # a date is taken as its month
+    due = np.array([month_deadline(p, days) < ctx.as_of and p >= start for p in ctx.months], dtype=bool)
     deposited = np.zeros((ctx.n_enterprises, ctx.n_months), dtype=bool)
     ev = ctx.evidence.filter((pl.col("ent") >= 0) & pl.col("m").is_not_null())
     deposited[ev["ent"].to_numpy(), ev["m"].to_numpy()] = True
     scope = ctx.ent_obliged & ctx.sector_match(rule)
-    missing = ctx.ent_present & ~deposited & scope[:, None] & (due & ctx.screened)[None, :]
-    e, m = _cells(missing)
-    out.add(rule, e, m, -1, 0, np.full(len(e), np.nan))
+    missing = ctx.ent_present & ~deposited & scope[:, None] & due[None, :]
+    edges = np.diff(np.pad(missing, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    e, first = np.nonzero(edges == 1)  # row-major: the n-th start and the n-th end are one gap
+    _, end = np.nonzero(edges == -1)  # one past the gap's last month
+    screened = np.concatenate([[0], np.cumsum(ctx.screened)])
+    keep = screened[end] > screened[first]  # the gap has a screened month
+    e, first, end = e[keep], first[keep], end[keep]
+    months = (end - first).astype(np.float64)
+    limit = int(rule.param("error_over_months"))
+    out.add(
+        rule,
+        e,
+        first,
+        -1,
+        0,
+        months,
+        score=months,
+        detail=[
+            ctx.months[a] if b - a == 1 else f"{ctx.months[a]}..{ctx.months[b - 1]}"
+            for a, b in zip(first.tolist(), end.tolist(), strict=True)
+        ],
+        severity=np.where(end - first > limit, rule.severity, "warning").tolist(),
+    )
 
 
 def missing_parameter(ctx: Context, rule: Rule, out: Findings) -> None:
@@ -562,8 +595,81 @@ def metered_unreported(ctx: Context, rule: Rule, out: Findings) -> None:
     )
 
 
-def annual_sum(ctx: Context, rule: Rule, out: Findings) -> None:  # pragma: no cover - not available
-    return None
+def annual_sum(ctx: Context, rule: Rule, out: Findings) -> None:
+    """Per enterprise, year, item and facility: the sum of the monthly quantities against the submitted
+    annual report. Only whole calendar years on the axis with a screened month are compared, and only
+    enterprise-years that have an annual report; an item in one but not the other counts as 0 there."""
+    annual = ctx.annual
+    assert annual is not None
+    tolerance = float(rule.param("tolerance"))
+    years = np.array([int(p[:4]) for p in ctx.months])
+    screened_years = sorted({int(y) for y, s in zip(years, ctx.screened, strict=True) if s})
+    rows = _streams(ctx, rule, parameters=False)
+    scope = ctx.sector_match(rule)
+    item_code = CODE_INDEX.get(rule.item, -1) if rule.item else None
+    for year in screened_years:
+        cols = years == year
+        if cols.sum() < 12:
+            continue  # a partial year cannot be compared with an annual total
+        year_rows = annual.filter(pl.col("year") == year)
+        year_rows = year_rows.filter(
+            pl.Series(scope[year_rows.get_column("ent").to_numpy()], dtype=pl.Boolean)
+        )
+        if year_rows.height == 0:
+            continue  # nobody in scope has an annual report for this year
+        with_report = year_rows.get_column("ent").unique().to_numpy()
+        reported = year_rows if item_code is None else year_rows.filter(pl.col("code") == item_code)
+        mine = rows[np.isin(ctx.s_ent[rows], with_report)]
+        block = ctx.values[mine][:, cols]
+        monthly = pl.DataFrame(
+            {
+                "ent": ctx.s_ent[mine].astype(np.int64),
+                "code": ctx.s_item[mine].astype(np.int64),
+                "fac": ctx.s_fac[mine].astype(np.int64),
+                "monthly": np.nansum(block, axis=1) if len(mine) else np.zeros(0),
+            }
+        )
+        totals = reported.group_by("ent", "code", "fac").agg(
+            pl.col("quantity").sum().alias("annual"), pl.col("facility").first()
+        )
+        joined = (
+            monthly.join(totals, on=["ent", "code", "fac"], how="full", coalesce=True)
+            .with_columns(pl.col("monthly").fill_null(0.0), pl.col("annual").fill_null(0.0))
+            .with_columns((pl.col("monthly") - pl.col("annual")).alias("difference"))
+            .filter(
+                (
+                    pl.col("difference").abs()
+                    > tolerance * pl.max_horizontal(pl.col("annual").abs(), pl.lit(1e-9))
+                )
+                & (pl.col("difference").abs() > 1e-9)
+            )
+            .sort("ent", "code", "fac")
+        )
+        if joined.height == 0:
+            continue
+        annual_values = joined.get_column("annual").to_numpy()
+        unknown_facility = joined.get_column("fac").to_numpy() < 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = np.where(
+                annual_values != 0, joined.get_column("difference").to_numpy() / annual_values, np.nan
+            )
+        facility_names = joined.get_column("facility").fill_null("").to_list()
+        out.add(
+            rule,
+            joined.get_column("ent").to_numpy(),
+            [str(year)] * joined.height,
+            joined.get_column("code").to_numpy(),
+            np.where(unknown_facility, 0, joined.get_column("fac").to_numpy()),
+            joined.get_column("monthly").to_numpy(),
+            low=annual_values * (1 - tolerance),
+            high=annual_values * (1 + tolerance),
+            reference=annual_values,
+            score=relative,
+            # a facility of the annual report that no month reports: named here (the grid has no column for it)
+            detail=[
+                f if unknown else None for f, unknown in zip(facility_names, unknown_facility, strict=True)
+            ],
+        )
 
 
 # --- laboratory tuple (same sample: C, NCV, H, S, moisture) -------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import polars as pl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -16,7 +15,6 @@ from kiln.engine.screening import context_start
 from kiln.grid import queries, services
 from kiln.grid.forms import PeriodRangeForm, UploadForm
 from kiln.grid.models import MeterBatch
-from kiln.intake.models import ActivityRecord
 from kiln.registry.queries import visible_enterprises
 
 
@@ -75,32 +73,14 @@ def enterprise(request, credit_code: str):
     if form.is_valid():
         first = form.cleaned_data["first"] or first
         last = form.cleaned_data["last"] or last
-    metered = services.monthly_frame(type(ent).objects.filter(pk=ent.pk), first, last)
-    reported = (
-        pl.DataFrame(
-            list(
-                ActivityRecord.objects.filter(
-                    enterprise=ent,
-                    current=True,
-                    item="electricity_purchased",
-                    period__gte=first,
-                    period__lte=last,
-                ).values_list("period", "canonical_quantity")
-            ),
-            schema={"period": pl.String, "mwh": pl.Float64},
-            orient="row",
-        )
-        .group_by("period")
-        .agg(pl.col("mwh").sum())
-    )
-    table = (
-        metered.select("period", (pl.col("kwh") / 1000).alias("metered_mwh"), "complete")
-        .join(reported, on="period", how="full", coalesce=True)
-        .with_columns(((pl.col("mwh") - pl.col("metered_mwh")) / pl.col("metered_mwh")).alias("difference"))
-        .sort("period")
-    )
     return render(
         request,
         "grid/enterprise.html",
-        {"enterprise": ent, "rows": table.to_dicts(), "form": form, "first": first, "last": last},
+        {
+            "enterprise": ent,
+            "rows": queries.electricity_comparison(ent, first, last),
+            "form": form,
+            "first": first,
+            "last": last,
+        },
     )

@@ -204,4 +204,3 @@ class IncidentFreeze(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.enterprise_id} {self.period}"
-

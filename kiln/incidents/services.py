@@ -223,7 +223,9 @@ def set_level(incident: Incident, level: str, *, actor, note: str = "") -> Incid
     before = incident.level
     incident.level = level
     incident.save(update_fields=["level"])
-    entry = _log(incident, IncidentAction.Kind.LEVEL, actor=actor, text=note, data={"from": before, "to": level})
+    entry = _log(
+        incident, IncidentAction.Kind.LEVEL, actor=actor, text=note, data={"from": before, "to": level}
+    )
     _audit(incident, actor, before={"level": before}, after={"level": level})
     if level != before:
         transaction.on_commit(lambda: notify_level(incident.pk, actor=actor, reason=f"level:{entry.pk}"))

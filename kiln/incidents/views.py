@@ -289,4 +289,3 @@ def playbook_edit(request, kind: str):
         messages.success(request, _("Playbook saved. Incidents opened from now on use it."))
         return redirect("incidents:playbooks")
     return render(request, "incidents/playbook_edit.html", {"form": form, "kind": Kind(kind)})
-

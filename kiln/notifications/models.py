@@ -15,9 +15,7 @@ class Notification(models.Model):
     """A message to one user. ``key`` is unique per user, so whatever sends it twice (a daily
     reminder task run again, a retried callback) delivers it once."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     # What sent it: "deadline", "review", "verification", "incident", "screening" ...
     kind = models.CharField(_("kind"), max_length=32)
     key = models.CharField(max_length=200)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import polars as pl
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -133,10 +136,49 @@ def stale_run_submissions(membership: Membership, limit: int = 50) -> list[Submi
     )
     ids = [c.submission_id for c in checks if reports_stale_run(c)]
     return list(
-        visible_submissions(membership).filter(pk__in=ids).order_by("year", "period", "enterprise__credit_code")[
-            :limit
-        ]
+        visible_submissions(membership)
+        .filter(pk__in=ids)
+        .order_by("year", "period", "enterprise__credit_code")[:limit]
     )
+
+
+# The annual report as the government has it: submitted, in review or approved (not being drafted or corrected).
+SUBMITTED_STATES = (State.SUBMITTED, State.PRELIMINARY, State.FINAL, State.APPROVED)
+ANNUAL_SCHEMA = {
+    "credit_code": pl.String,
+    "year": pl.Int32,
+    "item": pl.String,
+    "facility": pl.String,
+    "quantity": pl.Float64,
+}
+
+
+def annual_figures(enterprises, years: Iterable[int], *, exclude: int | None = None) -> pl.DataFrame:
+    """The submitted annual reports' activity totals (their current version's figures snapshot, items
+    ``activity:<item>:<facility>``, canonical units) of ``enterprises`` (a queryset) for ``years``: the
+    annual side of screening rule KLN-XSRC-003. ``exclude``: a submission to leave out (its own self-check)."""
+    subs = Submission.objects.filter(
+        report_type=ReportType.ANNUAL,
+        year__in=list(years),
+        state__in=SUBMITTED_STATES,
+        current_version__isnull=False,
+        enterprise__in=enterprises.values("pk"),
+    )
+    if exclude is not None:
+        subs = subs.exclude(pk=exclude)
+    rows = []
+    for code, year, figures in subs.values_list(
+        "enterprise__credit_code", "year", "current_version__figures"
+    ).iterator(chunk_size=500):
+        for key, item in (figures or {}).get("items", {}).items():
+            kind, _sep, rest = key.partition(":")
+            if kind != "activity" or item.get("value") is None:
+                continue
+            code_item, _sep, facility = rest.partition(":")
+            rows.append(
+                (code, year, code_item, "" if facility in ("", "None") else facility, float(item["value"]))
+            )
+    return pl.DataFrame(rows, schema=ANNUAL_SCHEMA, orient="row")
 
 
 def reviewers_for(submission: Submission, stage: str, *, ignore_assignment: bool = False) -> list[User]:

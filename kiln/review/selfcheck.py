@@ -16,7 +16,9 @@ KLN-…                as rule  the screening rules in force (``kiln.screening``
                               the enterprise's own data, 12 months of history as context; rule severity
                               ``error`` blocks, ``warning`` may be acknowledged
 KLN-XSRC-…           as rule  reported purchased electricity vs the grid company's meter: the screening
-                              cross-source rules, fed with ``kiln.grid``'s monthly metered electricity
+                              cross-source rules, fed with ``kiln.grid``'s monthly metered electricity;
+                              KLN-XSRC-003: the months of a year vs that year's submitted annual report
+                              (another submission's figures snapshot, never the report being checked)
 ==================== ======== ===========================================================================
 
 A finding's ``key`` is stable across runs (code, period, item, facility), so an explanation given
@@ -306,8 +308,18 @@ def _message(row: dict, rule_version, summaries: dict) -> dict[str, str]:
     return {"zh-hans": text, "en": text}
 
 
+def _annual(enterprise, first: str, last: str, *, leave_out: int | None) -> pl.DataFrame:
+    """The enterprise's submitted annual reports over the screened months' years (KLN-XSRC-003), without
+    the report of year ``leave_out`` (an annual report's own self-check compares nothing with itself)."""
+    from kiln.registry.models import Enterprise
+    from kiln.review.queries import annual_figures
+
+    years = [y for y in range(int(first[:4]), int(last[:4]) + 1) if y != leave_out]
+    return annual_figures(Enterprise.objects.filter(pk=enterprise.pk), years)
+
+
 def _screening(
-    enterprise, year: int, periods: list[str], run, today: datetime.date
+    enterprise, year: int, periods: list[str], run, today: datetime.date, *, annual_report: bool = False
 ) -> tuple[list[dict], list]:
     """Screening rules over the enterprise's own data (12 months of history before the period as context)."""
     rules, versions = _screening_rules()
@@ -369,6 +381,7 @@ def _screening(
             evidence=evidence,
             emissions=emissions,
             metered=_metered(enterprise, first, periods[-1]),
+            annual=_annual(enterprise, first, periods[-1], leave_out=year if annual_report else None),
             periods=(periods[0], periods[-1]),
             as_of=today,
         )
@@ -412,7 +425,9 @@ def run_checks(enterprise, year: int, month: str | None = None, today: datetime.
     if run is not None and current.height:
         findings += _compare_with_run(run, enterprise, current, periods)
     findings += _evidence(enterprise, periods, today)
-    screened, skipped_screening = _screening(enterprise, year, periods, run, today)
+    screened, skipped_screening = _screening(
+        enterprise, year, periods, run, today, annual_report=month is None
+    )
     findings += screened
     skipped += skipped_screening
     unique = {f["key"]: f for f in findings}

@@ -277,7 +277,9 @@ def recalculate(
             notifications.members_with(sub.enterprise),
             kind="review",
             key=f"recalculated:{sub.pk}:{check.pk}",
-            title=_("%(enterprise)s %(period)s: the official calculation was redone and the self-check run again")
+            title=_(
+                "%(enterprise)s %(period)s: the official calculation was redone and the self-check run again"
+            )
             % {"enterprise": sub.enterprise.name, "period": sub.period},
             body=_("Self-check: %(errors)d blocking errors, %(warnings)d warnings.")
             % {"errors": check.errors, "warnings": check.warnings},

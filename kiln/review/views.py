@@ -912,4 +912,3 @@ def deadline_rules(request):
             "can_edit": request.user.is_staff,
         },
     )
-

@@ -34,6 +34,29 @@ def item_label(code: str, zh: bool) -> str:
     return name
 
 
+# Checks whose finding covers a run of months: period = the first month, detail = "first..last" (or one month).
+GAP_CHECKS = ("missing_evidence",)
+
+
+def _zh(zh: bool | None) -> bool:
+    return not (get_language() or "").startswith("en") if zh is None else zh
+
+
+def month_range(text: str, zh: bool | None = None) -> str:
+    """ "2025-11..2025-12" as "2025-11 至 2025-12" / "2025-11 to 2025-12"; one month as it is."""
+    first, _, last = text.partition("..")
+    if not last:
+        return first
+    return f"{first} 至 {last}" if _zh(zh) else f"{first} to {last}"
+
+
+def months(finding, *, zh: bool | None = None) -> str:
+    """The month a finding is about; for a gap finding (``GAP_CHECKS``) its first to last month."""
+    if finding.rule_version.engine_check in GAP_CHECKS and finding.detail:
+        return month_range(finding.detail, zh)
+    return finding.period
+
+
 class _Values(dict):
     def __missing__(self, key):
         return "–"
@@ -46,7 +69,10 @@ def message(finding, *, zh: bool | None = None) -> str:
     rule = finding.rule_version
     template = rule.message_zh if zh else rule.message_en
     score = finding.score
-    if rule.engine_check in ("metered_electricity", "lab_ncv_composition") and score is not None:
+    if (
+        rule.engine_check in ("metered_electricity", "lab_ncv_composition", "annual_sum")
+        and score is not None
+    ):
         score_text = f"{score * 100:+.1f}%"
     else:
         score_text = number(score)
@@ -59,7 +85,9 @@ def message(finding, *, zh: bool | None = None) -> str:
         high=number(finding.high),
         reference=number(finding.reference),
         score=score_text,
-        detail=finding.detail or "",
+        detail=month_range(finding.detail or "", zh)
+        if rule.engine_check in GAP_CHECKS
+        else finding.detail or "",
         rule_id=finding.rule_id,
     )
     try:

@@ -46,6 +46,11 @@ class QueueFilter(forms.Form):
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     overdue = forms.BooleanField(label=_("Past the deadline"), required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("rule", "period", "county", "industry"):  # the labels are for screen readers only
+            self.fields[name].widget.attrs["placeholder"] = self.fields[name].label
+
 
 class BulkForm(forms.Form):
     action = forms.ChoiceField(

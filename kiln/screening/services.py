@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import polars as pl
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kiln.audit import services as audit
@@ -26,10 +26,12 @@ from kiln.audit.events import EventType
 from kiln.engine import factorset, screening, screening_anomaly
 from kiln.engine.normalise import PERIOD_RE
 from kiln.grid.services import monthly_frame
+from kiln.intake import deadlines as deposit_deadlines
 from kiln.intake.models import ActivityRecord, EvidenceFile, ImportBatch
 from kiln.intake.sql_lists import values_subquery
 from kiln.registry.models import Enterprise, GovernmentDepartment, Region
 from kiln.screening import errors, workflow
+from kiln.screening.display import GAP_CHECKS
 from kiln.screening.errors import ScreeningError
 from kiln.screening.models import (
     LEVEL_ORDER,
@@ -39,6 +41,7 @@ from kiln.screening.models import (
     FindingEvent,
     RuleVersion,
     ScreeningRun,
+    Severity,
 )
 from kiln.screening.queries import current_rules
 from kiln.screening.workflow import Action
@@ -68,6 +71,10 @@ CHUNK = 5000
 
 
 def engine_rule(rule: RuleVersion) -> screening.Rule:
+    params = dict(rule.params or {})
+    if rule.engine_check == "missing_evidence" and params.get("deadline_days") in (None, ""):
+        # the deposit deadline the deposit pages use (KILN_DEPOSIT_DEADLINE_DAYS) unless the rule sets its own
+        params["deadline_days"] = deposit_deadlines.deadline_days()
     return screening.Rule(
         rule_id=rule.rule_id,
         check=rule.engine_check,
@@ -78,7 +85,7 @@ def engine_rule(rule: RuleVersion) -> screening.Rule:
         parameter=rule.parameter,
         low=rule.low,
         high=rule.high,
-        params=dict(rule.params or {}),
+        params=params,
     )
 
 
@@ -91,6 +98,9 @@ def check_rule(fields: dict) -> None:
         raise ScreeningError(errors.RULE_INVALID, detail="severity")
     if not isinstance(fields.get("params") or {}, dict):
         raise ScreeningError(errors.RULE_INVALID, detail="parameters must be a JSON object")
+    start = (fields.get("params") or {}).get("start")
+    if start and not (isinstance(start, str) and PERIOD_RE.match(start[:7])):
+        raise ScreeningError(errors.RULE_INVALID, detail="start: a month, YYYY-MM")
     low, high = fields.get("low"), fields.get("high")
     if low is not None and high is not None and low > high:
         raise ScreeningError(errors.RULE_INVALID, detail="lower bound above upper bound")
@@ -239,6 +249,17 @@ def economic_frame(scope: QuerySet[Enterprise], years: Iterable[int]) -> pl.Data
     )
 
 
+def annual_frame(scope: QuerySet[Enterprise], years: Iterable[int]) -> pl.DataFrame | None:
+    """The submitted annual reports' activity totals (``kiln.review``'s figures snapshots) for KLN-XSRC-003."""
+    from django.apps import apps
+
+    if not apps.is_installed("kiln.review"):
+        return None
+    from kiln.review.queries import annual_figures
+
+    return annual_figures(scope, years)
+
+
 # --- routing ----------------------------------------------------------------------------------------------
 
 
@@ -303,18 +324,21 @@ def run_screening(
         "evidence": evidence_frame(scope, context_first, last),
         "economic": economic_frame(scope, range(int(context_first[:4]), int(last[:4]) + 1)),
     }
+    annual = annual_frame(scope, range(int(context_first[:4]), int(last[:4]) + 1))
+    if annual is not None:
+        inputs["annual"] = annual
     emissions = emissions_frame(activity) if activity.height else None
     if emissions is not None:
         inputs["emissions"] = emissions
     ctx = screening.build(activity, periods=(first, last), as_of=today, **inputs)
     result = screening.run(ctx, [engine_rule(r) for r in rules])
     scores = screening_anomaly.score(ctx)
-    findings = result.findings
+    findings = _continue_gaps(result.findings, context_first)
     if cells is not None:
         keep = pl.DataFrame(
             sorted(cells), schema={"credit_code": pl.String, "period": pl.String}, orient="row"
         )
-        findings = findings.join(keep, on=["credit_code", "period"], how="semi")
+        findings = _in_cells(findings, keep)
         scores = scores.join(keep, on=["credit_code", "period"], how="semi")
     with transaction.atomic():
         run = ScreeningRun.objects.create(
@@ -331,7 +355,10 @@ def run_screening(
         )
         run.rule_versions.set(rules)
         RuleVersion.objects.filter(pk__in=[r.pk for r in rules], used=False).update(used=True)
-        new, total = _store_findings(run, findings, {r.rule_id: r for r in rules}, scope, first, last, cells)
+        skipped = {rule_id for rule_id, _why in result.skipped}
+        new, total = _store_findings(
+            run, findings, {r.rule_id: r for r in rules}, scope, first, last, cells, skipped=skipped
+        )
         _store_scores(run, scores)
         run.findings_new, run.findings_total = new, total
         run.elapsed_ms = int((time.perf_counter() - started) * 1000)
@@ -364,6 +391,79 @@ def run_screening(
     return run
 
 
+def _gap_end() -> pl.Expr:
+    """The last month of a gap finding (``GAP_CHECKS``) from its detail, "first..last" or one month."""
+    return pl.col("detail").str.split("..").list.last()
+
+
+def _in_cells(findings: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
+    """The findings about the given (credit_code, period) cells; a gap finding when one of its months is."""
+    gap = pl.col("check").is_in(GAP_CHECKS)
+    plain = findings.filter(~gap).join(cells, on=["credit_code", "period"], how="semi")
+    gaps = (
+        findings.filter(gap)
+        .with_row_index("_row")
+        .join(cells.rename({"period": "_cell"}), on="credit_code")
+        .filter((pl.col("_cell") >= pl.col("period")) & (pl.col("_cell") <= _gap_end()))
+        .unique("_row", maintain_order=True)
+        .drop("_row", "_cell")
+    )
+    return pl.concat([plain, gaps]).sort("credit_code", "period", "rule_id", "item", "facility")
+
+
+def _continue_gaps(findings: pl.DataFrame, axis_start: str) -> pl.DataFrame:
+    """A gap reaching back to the run's first month of context may have begun earlier: when a finding
+    not yet closed has that gap running up to it, the gap keeps that finding's first month (and so the
+    same finding) instead of starting a new one each month the window moves on."""
+    clipped = findings.filter(pl.col("check").is_in(GAP_CHECKS) & (pl.col("period") == axis_start))
+    if clipped.is_empty():
+        return findings
+    before = screening.month_text(screening.month_number(axis_start) - 1)
+    earlier: dict[tuple[str, str], str] = {}
+    for rule_id, code, period, detail in (
+        Finding.objects.filter(
+            rule_id__in=clipped.get_column("rule_id").unique().to_list(),
+            enterprise__credit_code__in=values_subquery(clipped.get_column("credit_code").unique().to_list()),
+            period__lt=axis_start,
+        )
+        .exclude(status=Finding.Status.CLOSED)
+        .order_by("period")
+        .values_list("rule_id", "enterprise__credit_code", "period", "detail")
+    ):
+        if (detail or period).split("..")[-1] >= before:
+            earlier[(rule_id, code)] = period
+
+    def carried(row: dict) -> dict:
+        start = earlier.get((row["rule_id"], row["credit_code"]))
+        if start is None or row["period"] != axis_start or row["check"] not in GAP_CHECKS:
+            return row
+        end = (row["detail"] or row["period"]).split("..")[-1]
+        months = float(screening.month_number(end) - screening.month_number(start) + 1)
+        return row | {"period": start, "detail": f"{start}..{end}", "value": months, "score": months}
+
+    return pl.DataFrame([carried(r) for r in findings.iter_rows(named=True)], schema=findings.schema)
+
+
+def _regrade(found: Finding, severity: str) -> FindingEvent | None:
+    """A finding found again with another severity (a gap grown past the rule's limit, a rule's new
+    version) takes it; an acknowledged warning that became a blocking error is open again."""
+    if severity == found.severity:
+        return None
+    event = FindingEvent(
+        finding=found,
+        action="regraded",
+        from_status=found.status,
+        from_level=found.level,
+        to_level=found.level,
+        comment=f"{found.severity} → {severity}",
+    )
+    found.severity = severity
+    if severity == Severity.ERROR and found.status == Finding.Status.ACKNOWLEDGED:
+        found.status, found.closed_at = Finding.Status.OPEN, None
+    event.to_status = found.status
+    return event
+
+
 def _store_findings(
     run: ScreeningRun,
     findings: pl.DataFrame,
@@ -372,9 +472,13 @@ def _store_findings(
     first: str,
     last: str,
     cells,
+    skipped: set[str] = frozenset(),
 ) -> tuple[int, int]:
+    ran = [
+        rule_id for rule_id in rules if rule_id not in skipped
+    ]  # a skipped rule's findings stay as they are
     if findings.height == 0:
-        _mark_gone(run, scope, first, last, rules, set(), cells)
+        _mark_gone(run, scope, first, last, ran, set(), cells)
         return 0, 0
     keys = (
         findings.select(pl.concat_str("rule_id", "credit_code", "period", "item", "facility", separator="|"))
@@ -401,6 +505,7 @@ def _store_findings(
     router = Router()
     new: list[Finding] = []
     updated: list[Finding] = []
+    regraded: list[FindingEvent] = []
     for row in findings.iter_rows(named=True):  # one row per finding to store: hundreds, not millions
         rule = rules[row["rule_id"]]
         values = {k: row[k] for k in ("value", "low", "high", "reference", "score")}
@@ -410,6 +515,9 @@ def _store_findings(
                 setattr(found, k, v)
             found.detail = (row["detail"] or "")[:200]
             found.rule_version, found.last_run, found.present_in_latest = rule, run, True
+            event = _regrade(found, row["severity"] or rule.severity)
+            if event is not None:
+                regraded.append(event)
             updated.append(found)
             continue
         ent = enterprises.get(row["credit_code"])
@@ -419,7 +527,7 @@ def _store_findings(
             Finding(
                 rule_version=rule,
                 rule_id=rule.rule_id,
-                severity=rule.severity,
+                severity=row["severity"] or rule.severity,  # a check may grade its findings
                 family=rule.family,
                 enterprise=ent,
                 period=row["period"],
@@ -447,23 +555,31 @@ def _store_findings(
             "rule_version",
             "last_run",
             "present_in_latest",
+            "severity",
+            "status",
+            "closed_at",
         ],
         batch_size=1000,
     )
     FindingEvent.objects.bulk_create(
-        [FindingEvent(finding=f, action="created", to_status=f.status, to_level=f.level) for f in new],
+        [FindingEvent(finding=f, action="created", to_status=f.status, to_level=f.level) for f in new]
+        + regraded,
         batch_size=1000,
     )
-    _mark_gone(run, scope, first, last, rules, {f.pk for f in updated} | {f.pk for f in new}, cells)
+    _mark_gone(run, scope, first, last, ran, {f.pk for f in updated} | {f.pk for f in new}, cells)
     return len(new), len(new) + len(updated)
 
 
 def _mark_gone(run, scope, first, last, rules, seen: set[int], cells) -> None:
-    """Open findings of the rules run, in the screened scope, that this run did not find again."""
+    """Open findings of the rules run, in the screened scope, that this run did not find again.
+
+    Yearly findings (period ``YYYY``: annual sums, value added) count as screened when the year's
+    December is: only then did the run see the whole year (12 months of context come before ``first``).
+    """
+    years = [str(y) for y in range(int(first[:4]), int(last[:4]) + 1) if first <= f"{y}-12" <= last]
     qs = Finding.objects.filter(
+        Q(period__gte=first, period__lte=last) | Q(period__in=years),
         enterprise__in=scope.values("pk"),
-        period__gte=first,
-        period__lte=last,
         rule_id__in=list(rules),
         status__in=OPEN_STATUSES,
         present_in_latest=True,

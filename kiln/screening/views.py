@@ -199,6 +199,7 @@ def finding(request, pk: int):
         {
             "finding": item,
             "message": display.message(item),
+            "numbers": {k: display.number(getattr(item, k)) for k in ("value", "low", "high", "reference")},
             "events": item.events.select_related("actor", "evidence", "assignee"),
             "actions": [(a, Action(a).label) for a in actions],
             "form": TransitionForm(),
@@ -284,8 +285,23 @@ def enterprise(request, credit_code: str):
             "done": [(f, display.message(f)) for f in done],
             "form": TransitionForm(),
             "evidence_kinds": EvidenceFile.Kind.choices,
+            "electricity": _recent_electricity(ent),
         },
     )
+
+
+ELECTRICITY_MONTHS = 6  # months of metered against reported electricity on the rectification page
+
+
+def _recent_electricity(ent) -> list[dict]:
+    """The latest months (of the last two years) with metered or reported electricity, newest first."""
+    from kiln.engine.screening import context_start
+    from kiln.grid.queries import electricity_comparison
+
+    today = timezone.localdate()
+    last = f"{today.year:04d}-{today.month:02d}"
+    rows = electricity_comparison(ent, context_start(last, 24), last)
+    return rows[::-1][:ELECTRICITY_MONTHS]
 
 
 @login_required

@@ -66,7 +66,12 @@ def warning_tables(
     levels = enterprise_levels(
         frame, scores=scores, enterprises=mapping.get_column("credit_code"), policy=policy
     )
-    levels = levels.join(mapping, on="credit_code", how="inner")
+    # the most urgent first: red before yellow before blue, then by blocking errors, warnings and score
+    levels = levels.join(mapping, on="credit_code", how="inner").sort(
+        ["level", "errors", "warnings", "max_score", "credit_code"],
+        descending=[False, True, True, True, False],
+        nulls_last=True,
+    )
     counties = group_levels(levels, mapping, "region_code", policy)
     industries = group_levels(levels, mapping, "division", policy)
     region_names = {

@@ -34,7 +34,9 @@ def test_in_app_only_when_email_is_not_asked(world, django_capture_on_commit_cal
     type(w.gov_a).objects.filter(pk=w.gov_a.pk).update(email="gov_a@example.org")
     w.gov_a.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify([w.gov_a], kind="incident", key="incident:1:opened", title="[III]", level="III", email=False)
+        services.notify(
+            [w.gov_a], kind="incident", key="incident:1:opened", title="[III]", level="III", email=False
+        )
     assert mail.outbox == []
     assert Notification.objects.get(user=w.gov_a).colour == "yellow"
 

@@ -175,7 +175,9 @@ def test_a_reviewer_recalculates_a_stale_run_and_the_check_runs_again(reviewers)
     old = w.run
     add_records(w.e1, [(f"{YEAR}-05", "diesel", 3.0, "t", "")])  # a correction after the official run
     sub = opened(w)
-    refused("REV-RUN-NOT-STALE", services.recalculate, sub, actor=w.gov_a, membership=m(w.gov_a))  # no check yet
+    refused(
+        "REV-RUN-NOT-STALE", services.recalculate, sub, actor=w.gov_a, membership=m(w.gov_a)
+    )  # no check yet
     services.run_self_check(sub, actor=w.e1_staff, membership=m(w.e1_staff))
     sub.refresh_from_db()
     assert services.stale_run(sub) and services.stale_run(sub, m(w.gov_a))

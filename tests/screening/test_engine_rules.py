@@ -101,6 +101,52 @@ def test_missing_evidence_for_obliged_enterprises_after_the_deadline():
     found = run(data, [check], evidence=evidence, enterprises=ents, as_of=datetime.date(2024, 5, 1))
     # 2024-02 is past its deadline (2024-04-09), 2024-03 (2024-05-10) not yet; E2 is not obliged.
     assert ids(found) == [("KLN-COMP-002", "E1", "2024-02", "", "")]
+    assert found["severity"].to_list() == ["warning"] and found["detail"].to_list() == ["2024-02"]
+
+
+def test_missing_evidence_is_one_finding_per_gap_graded_by_its_length():
+    # E1 deposits Jan, Jun and Oct: gaps Feb–May (4 months) and Jul–Sep (3); Oct is due (deadline 12-10),
+    # Nov and Dec are not.
+    data = steady("E1", "diesel", "t", 12) + steady("E2", "diesel", "t", 12)
+    evidence = _evidence(*[("E1", p, p * 9, "invoice") for p in ("2024-01", "2024-06", "2024-10")])
+    ents = pl.DataFrame({"credit_code": ["E1", "E2"], "obliged": [True, True]})
+    check = rule("KLN-COMP-002", "missing_evidence", "error", params={"error_over_months": 3})
+    found = run(data, [check], evidence=evidence, enterprises=ents, as_of=datetime.date(2024, 12, 15))
+    assert ids(found) == [
+        ("KLN-COMP-002", "E1", "2024-02", "", ""),
+        ("KLN-COMP-002", "E1", "2024-07", "", ""),
+        ("KLN-COMP-002", "E2", "2024-01", "", ""),
+    ]
+    assert found["detail"].to_list() == ["2024-02..2024-05", "2024-07..2024-09", "2024-01..2024-10"]
+    assert found["value"].to_list() == [4.0, 3.0, 10.0]
+    assert found["severity"].to_list() == ["error", "warning", "error"]
+    # A month without data ends a gap; a warning-only rule never raises an error.
+    gappy = [r for r in data if not (r[0] == "E2" and r[1] == "2024-05")]
+    soft = rule("KLN-COMP-002", "missing_evidence", "warning", params={"error_over_months": 3})
+    found = run(gappy, [soft], evidence=evidence, enterprises=ents, as_of=datetime.date(2024, 12, 15))
+    e2 = found.filter(pl.col("credit_code") == "E2")
+    assert e2["detail"].to_list() == ["2024-01..2024-04", "2024-06..2024-10"]
+    assert set(found["severity"]) == {"warning"}
+
+
+def test_missing_evidence_counts_from_the_start_month_and_reports_gaps_reaching_the_screened_months():
+    data = steady("E1", "diesel", "t", 12)
+    ents = pl.DataFrame({"credit_code": ["E1"], "obliged": [True]})
+    evidence = _evidence(("E1", "2024-09", "f" * 64, "invoice"))
+    as_of = datetime.date(2024, 12, 15)
+    check = rule("KLN-COMP-002", "missing_evidence", "error", params={"start": "2024-06"})
+    found = run(data, [check], evidence=evidence, enterprises=ents, as_of=as_of)
+    assert found["detail"].to_list() == ["2024-06..2024-08", "2024-10"]
+    assert found["severity"].to_list() == ["warning", "warning"]
+    # A date is taken as its month; a gap before the screened months is context, not a finding.
+    dated = rule("KLN-COMP-002", "missing_evidence", params={"start": "2024-06-01"})
+    inputs = {"enterprises": ents, "as_of": as_of}
+    late = run(data, [dated], evidence=evidence, periods=("2024-10", "2024-12"), **inputs)
+    assert ids(late) == [("KLN-COMP-002", "E1", "2024-10", "", "")]
+    # A gap that began before the screened months is reported from its first month.
+    reaching = run(data, [dated], evidence=_evidence(), periods=("2024-09", "2024-12"), **inputs)
+    assert reaching["period"].to_list() == ["2024-06"]
+    assert reaching["detail"].to_list() == ["2024-06..2024-10"]
 
 
 def test_missing_parameter_where_the_sector_requires_it():
@@ -290,10 +336,57 @@ def test_metered_but_not_reported():
     assert ids(found) == [("KLN-XSRC-002", "E1", "2024-03", "electricity_purchased", "")]
 
 
-def test_annual_sum_is_skipped_with_a_reason():
-    result = screening.screen(frame(steady("E1", "diesel", "t", 2)), [rule("KLN-XSRC-003", "annual_sum")])
-    assert result.findings.is_empty()
-    assert result.skipped == [("KLN-XSRC-003", "no annual report model exists yet; the check is skipped")]
+def _annual(*rows_):
+    """(credit_code, year, item, facility, quantity) rows: submitted annual totals, canonical units."""
+    return pl.DataFrame(
+        list(rows_),
+        schema={
+            "credit_code": pl.String,
+            "year": pl.Int32,
+            "item": pl.String,
+            "facility": pl.String,
+            "quantity": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+def test_annual_sum_fires_when_the_months_no_longer_add_up_to_the_annual_report():
+    data = series("E1", "diesel", "t", [10.0] * 12) + series("E1", "raw_coal", "t", [5.0] * 12, facility="K1")
+    data += series("E1", "natural_gas", "1e4Nm3", [1.0] * 12)  # monthly, but not in the annual report
+    data += series("E2", "diesel", "t", [10.0] * 12)  # E2 has no annual report: never compared
+    annual = _annual(
+        ("E1", 2024, "diesel", "", 100.0),  # the months say 120
+        ("E1", 2024, "raw_coal", "K1", 60.0),  # agrees
+        ("E1", 2024, "heat_purchased", "", 30.0),  # in the report, in no month
+    )
+    check = rule("KLN-XSRC-003", "annual_sum", params={"tolerance": 0.001})
+    found = run(data, [check], annual=annual)
+    assert ids(found) == [
+        ("KLN-XSRC-003", "E1", "2024", "diesel", ""),
+        ("KLN-XSRC-003", "E1", "2024", "heat_purchased", ""),
+        ("KLN-XSRC-003", "E1", "2024", "natural_gas", ""),
+    ]
+    diesel = found.row(0, named=True)
+    assert diesel["value"] == pytest.approx(120.0) and diesel["reference"] == pytest.approx(100.0)
+    assert diesel["score"] == pytest.approx(0.2)
+    assert found["value"].to_list()[1:] == pytest.approx([0.0, 12.0])
+
+
+def test_annual_sum_is_silent_when_the_months_agree_or_the_year_is_partial():
+    data = series("E1", "diesel", "t", [10.0] * 12) + series("E1", "raw_coal", "t", [5.0] * 12, facility="K1")
+    annual = _annual(("E1", 2024, "diesel", "", 120.00001), ("E1", 2024, "raw_coal", "K1", 60.0))
+    check = rule("KLN-XSRC-003", "annual_sum")
+    assert run(data, [check], annual=annual).is_empty()
+    # a year without a screened month, or only partly on the axis, is not compared
+    wrong = _annual(("E1", 2024, "diesel", "", 1.0))
+    later = data + series("E1", "diesel", "t", [10.0] * 2, first="2025-01")
+    assert run(later, [check], annual=wrong, periods=("2025-01", "2025-02")).is_empty()
+    assert not run(later, [check], annual=wrong, periods=("2024-12", "2025-02")).is_empty()
+    assert run(data[:11], [check], annual=wrong).is_empty()
+    # without the annual reports the rule says why it did not run
+    result = screening.screen(frame(data), [check])
+    assert result.findings.is_empty() and result.skipped == [("KLN-XSRC-003", "missing input: annual")]
 
 
 # --- laboratory tuple ---------------------------------------------------------------------------------------
