@@ -350,9 +350,13 @@ def screening(years: tuple[int, ...], region_code: str, today=None) -> Outcome:
         details.append(f"{started}: evidence counted from {start} (the months the deposits cover)")
     return Outcome(
         f"run #{run.pk} {first}..{last}: {run.findings_total:,} findings "
-        f"({by_severity['error']:,} blocking errors, {by_severity['warning']:,} warnings)",
+        f"({_count(by_severity['error'], 'blocking error')}, {_count(by_severity['warning'], 'warning')})",
         details,
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def sign_ledger() -> Outcome:

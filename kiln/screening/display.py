@@ -57,6 +57,19 @@ def months(finding, *, zh: bool | None = None) -> str:
     return finding.period
 
 
+def gap_months(finding) -> list[str]:
+    """Every month of a gap finding (``GAP_CHECKS``), first to last; [] for other findings."""
+    if finding.rule_version.engine_check not in GAP_CHECKS:
+        return []
+    first, _, last = (finding.detail or finding.period).partition("..")
+    year, month = int(first[:4]), int(first[5:7])
+    out = [first]
+    while last and out[-1] < last:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        out.append(f"{year:04d}-{month:02d}")
+    return out
+
+
 class _Values(dict):
     def __missing__(self, key):
         return "–"

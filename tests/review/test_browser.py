@@ -53,13 +53,19 @@ def catalogue(settings, tmp_path):
     """zh-Hans: the project catalogue plus every app's TRANSLATIONS.tsv (as the lead merges them)."""
     polib = pytest.importorskip("polib")
     po = polib.pofile(str(ROOT / "kiln" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
-    known = {e.msgid for e in po}
+    known = {e.msgid: e for e in po if not e.msgctxt}
     for tsv in sorted((ROOT / "kiln").glob("*/TRANSLATIONS.tsv")):
         with tsv.open(encoding="utf-8") as handle:
             for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
-                if len(row) == 2 and row[0] != "msgid" and row[0] not in known and row[1]:
-                    po.append(polib.POEntry(msgid=row[0], msgstr=row[1]))
-                    known.add(row[0])
+                if len(row) != 2 or row[0] == "msgid" or not row[1]:
+                    continue
+                entry = known.get(row[0])
+                if entry is None:
+                    known[row[0]] = polib.POEntry(msgid=row[0], msgstr=row[1])
+                    po.append(known[row[0]])
+                elif not entry.msgid_plural and ("fuzzy" in entry.flags or not entry.msgstr):
+                    entry.msgstr = row[1]  # makemessages' fuzzy guess or an empty entry: the TSV wins
+                    entry.flags = [f for f in entry.flags if f != "fuzzy"]
     out = tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES"
     out.mkdir(parents=True)
     po.save_as_mofile(str(out / "django.mo"))

@@ -91,3 +91,33 @@ def test_an_import_keeps_the_gaps_it_touches():
     )
     cells = pl.DataFrame({"credit_code": ["E1", "E2"], "period": ["2025-03", "2025-03"]})
     assert services._in_cells(findings, cells).rows() == [findings.row(0)]
+
+
+def test_pages_show_the_gap_its_months_and_the_electricity(obliged, signed):
+    from django.urls import reverse
+
+    world = obliged
+    set_params(start="2025-01")
+    screen("2025-01", "2025-06", datetime.date(2025, 5, 15))  # January to March
+    gap = Finding.objects.get(rule_id=RULE)
+    client = signed(world.e1_staff)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("screening:enterprise", args=[world.e1.credit_code])).content.decode()
+    assert "2025-01 to 2025-03" in page and "(months with reported data: 3)" in page
+    for month in ("2025-01", "2025-02", "2025-03"):
+        assert reverse("intake:deposit-month", args=[world.e1.credit_code, month]) in page
+    assert "Metered and reported electricity" in page and "All months" in page  # E1 has a meter
+    reviewer = signed(world.gov_a)
+    reviewer.cookies["django_language"] = "en"
+    detail = reviewer.get(reverse("screening:finding", args=[gap.pk])).content.decode()
+    assert "2025-01 to 2025-03" in detail and "raised by screening" in detail
+    dashboard = reviewer.get(reverse("screening:dashboard")).content.decode()
+    assert ">Yellow</span>" in dashboard and ">yellow</span>" not in dashboard
+
+
+def test_no_electricity_section_without_electricity(world, signed):
+    from django.urls import reverse
+
+    client = signed(world.e2_staff)
+    page = client.get(reverse("screening:enterprise", args=[world.e2.credit_code])).content.decode()
+    assert "grid/enterprises/" not in page  # no heading, no link: nothing to show

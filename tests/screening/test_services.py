@@ -86,7 +86,8 @@ def test_the_import_hook_screens_after_commit(settings):
 
     from tests.personas import build_world
 
-    if not RuleVersion.objects.exists():  # an earlier transactional test flushed the migration's starter rules
+    # An earlier transactional test may have flushed the starter rules the migration loaded.
+    if not RuleVersion.objects.exists():
         import importlib
 
         from django.apps import apps

@@ -20,6 +20,14 @@ def months(finding) -> str:
 
 
 @register.filter
+def gap_months(finding) -> list[str]:
+    """Every month of a gap of missing evidence; [] for other findings."""
+    from kiln.screening.display import gap_months as months_of
+
+    return months_of(finding)
+
+
+@register.filter
 def warning_level(level: str) -> str:
     """A red / yellow / blue warning level (``screening_rollup.LEVELS``) in the user's language."""
     from django.utils.translation import gettext as _
