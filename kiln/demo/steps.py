@@ -20,7 +20,7 @@ from kiln.demo.generate import DemoData
 from kiln.demo.samples import enterprise_persona_code
 
 FACTOR_SET = "CN-DEFAULT-2024"
-EVIDENCE_ENTERPRISES = 5  # the enterprise persona's plus the largest key emitters (~25 ms a deposit)
+EVIDENCE_ENTERPRISES = 15  # the enterprise persona's plus the largest key emitters (~25 ms a deposit)
 EVIDENCE_FROM_MONTH = 11  # deposits start in November of the last year of data ...
 EVIDENCE_MAX_MONTHS = 15  # ... and run to the last month that has ended, at most this many months
 GROWTH = 1.03  # months after the data: the same month of the last year, a little more

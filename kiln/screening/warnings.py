@@ -7,6 +7,7 @@ import datetime
 
 import polars as pl
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from kiln.engine.screening_rollup import RollupPolicy, enterprise_levels, group_levels
 from kiln.registry.models import Industry, Region
@@ -80,8 +81,12 @@ def warning_tables(
     industry_names = {
         i.code: i.label for i in Industry.objects.filter(code__in=industries.get_column("division").to_list())
     }
+    english = (get_language() or "").startswith("en")
     return {
-        "enterprises": levels.filter(pl.col("level") != "none").to_dicts(),
+        "enterprises": [
+            dict(r, label=r["name_en"] if english and r["name_en"] else r["name"])
+            for r in levels.filter(pl.col("level") != "none").to_dicts()
+        ],
         "counties": [
             dict(r, name=region_names.get(r["region_code"], r["region_code"])) for r in counties.to_dicts()
         ],

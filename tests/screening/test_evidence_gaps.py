@@ -121,3 +121,30 @@ def test_no_electricity_section_without_electricity(world, signed):
     client = signed(world.e2_staff)
     page = client.get(reverse("screening:enterprise", args=[world.e2.credit_code])).content.decode()
     assert "grid/enterprises/" not in page  # no heading, no link: nothing to show
+
+
+def test_the_migration_brings_the_shipped_rule_up_to_date(db):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("kiln.screening.migrations.0004_missing_evidence_gaps")
+    old = {
+        "params": {"deadline_days": 40},
+        "message_zh": "{period} 未存证",
+        "message_en": "{period} no evidence",
+    }
+    RuleVersion.objects.filter(rule_id=RULE).update(used=True, **old)
+    migration.forward(apps, None)
+    latest = RuleVersion.objects.filter(rule_id=RULE).order_by("-version")
+    assert [r.version for r in latest] == [2, 1]
+    assert latest[0].params == {"start": "", "error_over_months": 3} and "{detail}" in latest[0].message_en
+    assert latest[1].params == {"deadline_days": 40} and not latest[0].used  # the used version is untouched
+    migration.forward(apps, None)  # a rule with a later version is left alone
+    assert RuleVersion.objects.filter(rule_id=RULE).count() == 2
+    RuleVersion.objects.filter(rule_id=RULE, version=2).delete()
+    RuleVersion.objects.filter(rule_id=RULE).update(used=False)
+    migration.forward(apps, None)  # unused: changed in place
+    assert list(RuleVersion.objects.filter(rule_id=RULE).values_list("version", "params")) == [
+        (1, {"start": "", "error_over_months": 3})
+    ]

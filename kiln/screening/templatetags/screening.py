@@ -65,3 +65,18 @@ def review_level(level: str) -> str:
     from kiln.screening.models import Level
 
     return Level(level).label if level in Level.values else level
+
+
+@register.filter
+def add_part(first, second) -> list[str]:
+    """``a|add_part:b|add_part:c``: the non-empty texts of a rule's scope, in order."""
+    parts = list(first) if isinstance(first, list) else [first]
+    return [p for p in [*parts, second] if p]
+
+
+@register.filter
+def json_text(value) -> str:
+    """A rule's parameters as JSON ("" when there are none)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False) if value else ""
