@@ -266,7 +266,9 @@ ROUTES: dict[str, Route] = {
     "ledger:overview": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200}), note="kinds and hashes only"),
     "ledger:verify": Route(ONLY({"admin": 302}), method="post"),
     "ledger:sign": Route(ONLY({"admin": 302}), method="post"),
-    "ledger:bundle": Route(ONLY({"admin": 404}), kwargs=lambda w: {"index": MISSING}, note="no entry that large"),
+    "ledger:bundle": Route(
+        ONLY({"admin": 404}), kwargs=lambda w: {"index": MISSING}, note="no entry that large"
+    ),
     "accounting:run-list": Route(ANY_SIGNED_IN, note="lists only the runs the persona may see"),
     "accounting:run-detail": Route(
         E(404), kwargs=MISSING_PK, note="no such object: 404 whoever asks; the app's own tests cover scoping"
@@ -383,7 +385,9 @@ ROUTES: dict[str, Route] = {
     "review:request-information": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:request-extension": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
     "review:reassign": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object"),
-    "review:recalculate": Route(E(404), kwargs=MISSING_PK, method="post", note="no such object; tests/review cover who may"),
+    "review:recalculate": Route(
+        E(404), kwargs=MISSING_PK, method="post", note="no such object; tests/review cover who may"
+    ),
     "review:submission-report": Route(
         E(404), kwargs=lambda w: {"pk": MISSING, "fmt": "pdf"}, note="no such object"
     ),

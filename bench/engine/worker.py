@@ -1,9 +1,10 @@
 """One measured pipeline in a fresh process: ``python -m bench.engine.worker PIPELINE DATA MAPPING REPEAT``.
 
 Prints one JSON object: wall and CPU seconds per run (the first run is "cold": a fresh process
-with nothing warmed up), the resident-set high-water mark during the pipeline runs (VmHWM,
-reset after loading the data, so it includes the loaded input but not the Parquet decoding),
-the resident set after loading, and the result totals for cross-checking.
+with nothing warmed up), the resident-set high-water mark (VmHWM, reset after loading the data,
+so it includes the loaded input but not the Parquet decoding) after the first run and after all
+runs (later runs add allocator fragmentation), the resident set after loading, and the result
+totals for cross-checking.
 """
 
 from __future__ import annotations
@@ -62,19 +63,22 @@ def main(argv: list[str]) -> int:
         summarise = pipelines.pandas_summary
     loaded_rss, load_peak = _status("VmRSS"), _status("VmHWM")
     peak_reset = _reset_peak()
-    walls, cpus, out = [], [], None
-    for _ in range(repeat):
+    walls, cpus, out, first_peak = [], [], None, 0
+    for i in range(repeat):
         out = None  # free the previous run's results first, as a server would
         started, cpu = time.perf_counter(), time.process_time()
         out = run()
         walls.append(time.perf_counter() - started)
         cpus.append(time.process_time() - cpu)
+        if i == 0:
+            first_peak = _status("VmHWM")
     report = {
         "pipeline": pipeline,
         "rows": len(activity),
         "wall_s": walls,
         "cpu_s": cpus,
         "peak_rss_bytes": _status("VmHWM"),
+        "first_run_peak_rss_bytes": first_peak,
         "peak_reset_after_load": peak_reset,
         "rss_after_load_bytes": loaded_rss,
         "load_peak_rss_bytes": load_peak,

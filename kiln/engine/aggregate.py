@@ -86,21 +86,23 @@ def _enterprise_month_indexed(results: pl.DataFrame | pl.LazyFrame):
             pl.Series(codes).cast(em.schema["credit_code"]),
             pl.Series(periods).cast(em.schema["period"]),
         )
-    indexes, n_cells, codes, periods = dense
+    cell, n_cells, codes, periods = dense
     n_periods = len(periods)
     n_cat, n_energy = len(SOURCE_CATEGORIES), len(ENERGY_TYPES)
-    # Category-major bins: each category's sums are one contiguous row, so columns need no copy.
-    co2 = np.bincount(
-        indexes.get_column("c").to_numpy(),
-        weights=results.get_column("co2_t").to_numpy(),
-        minlength=n_cells * n_cat,
-    ).reshape(n_cat, n_cells)
-    tce = np.bincount(
-        indexes.get_column("e").to_numpy(),
-        weights=results.get_column("energy_tce").to_numpy(),
-        minlength=n_cells * n_energy,
-    ).reshape(n_energy, n_cells)
-    present = np.flatnonzero(np.bincount(indexes.get_column("cell").to_numpy(), minlength=n_cells))
+
+    def sums(column: str, values: str, n: int, cell: np.ndarray) -> np.ndarray:
+        # Category-major bins: each category's sums are one contiguous row, so columns need no
+        # copy; one index array at a time keeps the peak memory low.
+        index = results.get_column(column).to_physical().to_numpy().astype(np.int64)
+        index *= n_cells
+        index += cell
+        out = np.bincount(index, weights=results.get_column(values).to_numpy(), minlength=n_cells * n)
+        return out.reshape(n, n_cells)
+
+    co2 = sums("source_category", "co2_t", n_cat, cell)
+    tce = sums("energy_type", "energy_tce", n_energy, cell)
+    present = np.flatnonzero(np.bincount(cell, minlength=n_cells))
+    del cell
     code_index, period_index = present // n_periods, present % n_periods
     code_series = pl.Series(code_index, dtype=pl.UInt32)
     period_series = pl.Series(period_index, dtype=pl.UInt32)
@@ -124,7 +126,7 @@ def _rank_table(phys: list[int], values: list[str]) -> tuple[pl.Series, list[int
 
 
 def _dense_cells(results: pl.DataFrame):
-    """(index frame c/e/cell, number of cells, codes, periods) for the dense path, or None."""
+    """(cell index per row, number of cells, sorted codes, sorted periods) for the dense path, or None."""
     from kiln.engine.normalise import dictionary
 
     code_col, period_col = results.get_column("credit_code"), results.get_column("period")
@@ -139,22 +141,13 @@ def _dense_cells(results: pl.DataFrame):
         return None
     code_rank, code_order = _rank_table(code_phys, code_values)
     period_rank, period_order = _rank_table(period_phys, period_values)
-    cell = pl.lit(code_rank).gather(pl.col("credit_code").to_physical()) * len(period_phys) + pl.lit(
-        period_rank
-    ).gather(pl.col("period").to_physical())
-    indexes = (
-        results.lazy()
-        .select(
-            cell.alias("cell"),
-            pl.col("source_category").to_physical().cast(pl.Int64).alias("_cat"),
-            pl.col("energy_type").to_physical().cast(pl.Int64).alias("_energy"),
+    cell = (
+        results.select(
+            pl.lit(code_rank).gather(pl.col("credit_code").to_physical()) * len(period_phys)
+            + pl.lit(period_rank).gather(pl.col("period").to_physical())
         )
-        .select(
-            "cell",
-            c=pl.col("_cat") * n_cells + pl.col("cell"),
-            e=pl.col("_energy") * n_cells + pl.col("cell"),
-        )
-        .collect()
+        .to_series()
+        .to_numpy()
     )
     codes = pl.Series("credit_code", [code_values[i] for i in code_order], dtype=pl.String).cast(
         code_col.dtype
@@ -162,7 +155,7 @@ def _dense_cells(results: pl.DataFrame):
     periods = pl.Series("period", [period_values[i] for i in period_order], dtype=pl.String).cast(
         period_col.dtype
     )
-    return indexes, n_cells, codes, periods
+    return cell, n_cells, codes, periods
 
 
 def _enterprise_month_grouped(results: pl.DataFrame) -> pl.DataFrame:

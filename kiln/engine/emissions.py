@@ -280,11 +280,12 @@ PARAM_FORMULA = pl.Series(
 
 
 def _measured_table(
-    prepared: Prepared, params: pl.DataFrame, defaults: pl.DataFrame, y0: int, span: int
+    prepared: Prepared, params: pl.DataFrame, defaults: pl.DataFrame, y0: int, span: int, detail: bool = False
 ) -> tuple[pl.DataFrame, bool]:
     """One row per (enterprise, period, facility, parameter item) with measured parameters.
 
-    Columns: ``key`` (UInt64), ``<parameter>__m`` (measured values) and ``ef_m``/``tce_m``/
+    Columns: ``key`` (UInt64), ``<parameter>__m`` (measured values, with ``detail`` only) and
+    ``ef_m``/``tce_m``/
     ``pfc_m``: factors when at least one measured input of the formula was used, else null (the
     row then falls back to the default factors and tier ``default``). Inputs not measured come
     from the factor set. Also returns whether any parameter row is unusable (duplicate, out of
@@ -379,7 +380,7 @@ def _measured_table(
         parts.append(
             part.select(
                 "key",
-                *[f"{p}__m" for p in measured_cols],
+                *([f"{p}__m" for p in measured_cols] if detail else []),
                 ef_m=pl.when(main_measured).then(formula_factor(formula)),
                 tce_m=pl.when(ncv_measured).then(formula_energy(formula))
                 if formula in ("combustion", "biomass")
@@ -431,8 +432,13 @@ def evaluate(
     factor_set: pl.DataFrame,
     *,
     grid_series: str | None = None,
+    detail: bool = False,
 ) -> Evaluation:
-    """Build the default and measured lookup tables for a prepared activity frame."""
+    """Build the default and measured lookup tables for a prepared activity frame.
+
+    ``detail`` keeps every measured value in ``Evaluation.measured`` (error messages need them;
+    the computation does not).
+    """
     problems = factorset.check(factor_set)
     if not problems.is_empty():
         raise EngineError(problems)
@@ -455,7 +461,7 @@ def evaluate(
     item_indexes = sorted({*base_items, *(i for i in param_items if i != NO_INDEX)})
     defaults = _default_table(factor_set, item_indexes, prepared.years, grid)
     params = parameters(prepared)
-    measured, parameter_problems = _measured_table(prepared, params, defaults, y0, span)
+    measured, parameter_problems = _measured_table(prepared, params, defaults, y0, span, detail)
     return Evaluation(
         prepared=prepared,
         factor_set_name=name,
@@ -768,7 +774,8 @@ def compute(
     if problems_found(ev, results):
         from kiln.engine.validation import row_errors
 
-        errors = row_errors(ev)
+        del results
+        errors = row_errors(evaluate(prepared, factor_set, grid_series=grid_series, detail=True))
         if errors.is_empty():  # pragma: no cover - the two checks disagree: never hide it
             raise RuntimeError("engine found a problem that validation could not describe")
         raise EngineError(errors)

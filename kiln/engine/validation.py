@@ -344,7 +344,7 @@ def validate(
     if factor_set is None:
         return _sorted(intrinsic_errors(prepared))
     try:
-        ev = evaluate(prepared, factor_set, grid_series=grid_series)
+        ev = evaluate(prepared, factor_set, grid_series=grid_series, detail=True)
     except EngineError as exc:
         return _sorted(pl.concat([exc.errors, intrinsic_errors(prepared)]))
     return row_errors(ev)

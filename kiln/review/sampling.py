@@ -273,7 +273,7 @@ def record_result(
 ) -> SampledEnterprise:
     with transaction.atomic():
         current = (
-            SampledEnterprise.objects.select_for_update()
+            SampledEnterprise.objects.select_for_update(of=("self",))
             .select_related("draw__region", "enterprise__region")
             .get(pk=sampled.pk)
         )

@@ -93,7 +93,8 @@ def acting_label(membership: Membership | None) -> str:
 
 def _locked(submission: Submission, expected_version: int | None = None) -> Submission:
     sub = (
-        Submission.objects.select_for_update()
+        # Lock only the submission row: PostgreSQL cannot lock the nullable side of an outer join.
+        Submission.objects.select_for_update(of=("self",))
         .select_related("enterprise__region", "enterprise__industry", "current_version")
         .get(pk=submission.pk)
     )

@@ -128,7 +128,7 @@ def withdraw(
 ) -> VerificationAssignment:
     with transaction.atomic():
         current = (
-            VerificationAssignment.objects.select_for_update()
+            VerificationAssignment.objects.select_for_update(of=("self",))
             .select_related("enterprise__region")
             .get(pk=assignment.pk)
         )
@@ -196,7 +196,7 @@ def _require_own(
     assignment: VerificationAssignment, membership, *, open_only: bool = True
 ) -> VerificationAssignment:
     current = (
-        VerificationAssignment.objects.select_for_update()
+        VerificationAssignment.objects.select_for_update(of=("self",))
         .select_related("enterprise__region")
         .get(pk=assignment.pk)
     )
