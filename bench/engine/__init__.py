@@ -101,9 +101,12 @@ def _national() -> tuple[Path, Path, dict] | None:
     return data, mapping, json.loads(info_path.read_text())
 
 
-def _run(pipeline: str, data: Path, mapping: Path, repeat: int) -> dict:
+def _run(pipeline: str, data: Path, mapping: Path, repeat: int, malloc_conf: str | None = None) -> dict:
     command = [sys.executable, "-m", "bench.engine.worker", pipeline, str(data), str(mapping), str(repeat)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)  # noqa: S603
+    env = dict(os.environ)
+    if malloc_conf is not None:
+        env["_RJEM_MALLOC_CONF"] = malloc_conf  # Polars' jemalloc; must be set before the process starts
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)  # noqa: S603
     if done.returncode:
         return {"pipeline": pipeline, "error": done.stderr.strip().splitlines()[-5:]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -139,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pandas-repeat", type=int, default=3, help="runs of the (slow) pandas pipeline")
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--skip-text", action="store_true", help="skip the plain-text-columns Polars run")
+    parser.add_argument(
+        "--malloc-conf",
+        default=None,
+        help="jemalloc options for the workers (_RJEM_MALLOC_CONF), e.g. "
+        "'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' to return freed memory sooner",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
 
@@ -158,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, data, mapping, info in datasets:
         reports = {
-            p: _run(p, data, mapping, args.pandas_repeat if p == "pandas" else args.repeat) for p in pipelines
+            p: _run(p, data, mapping, args.pandas_repeat if p == "pandas" else args.repeat, args.malloc_conf)
+            for p in pipelines
         }
         pandas = reports.get("pandas")
         pandas_warm = None
@@ -213,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
         },
         "load_average_at_end": load,
+        "malloc_conf": args.malloc_conf,
         "results": rows,
     }
     (OUT / "engine.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))

@@ -112,15 +112,17 @@ def _enterprise_month_indexed(results: pl.DataFrame | pl.LazyFrame):
         "period": periods.gather(period_series),
         "year": years.gather(period_series),
     }
+    # Copies of the selected cells (views would keep the whole bin arrays alive).
     columns |= {f"co2_{c}_t": co2[SOURCE_CATEGORIES.index(c)][present] for c in CATEGORIES}
     columns |= {f"tce_{e}": tce[ENERGY_TYPES.index(e)][present] for e in ENERGY}
+    del co2, tce
     return pl.DataFrame(columns).with_columns(_totals()), code_index, period_index, codes, periods
 
 
 def _rank_table(phys: list[int], values: list[str]) -> tuple[pl.Series, list[int]]:
     """Lookup table physical code → rank of its value among the sorted values; and the sort order."""
     order = sorted(range(len(values)), key=values.__getitem__)
-    rank = np.zeros(max(phys) + 1, dtype=np.int64)
+    rank = np.zeros(max(phys) + 1, dtype=np.uint32)
     rank[np.asarray(phys, dtype=np.int64)[order]] = np.arange(len(phys))
     return pl.Series(rank), order
 
