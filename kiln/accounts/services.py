@@ -222,18 +222,7 @@ def activate_user(user: User, *, actor: User, acting: Membership | None, request
     _require_user_in_scope(acting, user, whole_account=True)
     if user.deleted_at is not None:
         raise errors.UserDeleted()
-    before = _snapshot(user)
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    record(
-        EventType.USER_ACTIVATED,
-        actor=actor,
-        target=user,
-        before=before,
-        after=_snapshot(user),
-        request=request,
-    )
-    return user
+    return _set_active(user, True, EventType.USER_ACTIVATED, actor=actor, request=request)
 
 
 @transaction.atomic
@@ -243,18 +232,7 @@ def disable_user(user: User, *, actor: User, acting: Membership | None, request=
     if user.pk == actor.pk:
         raise errors.SelfAction()
     _require_user_in_scope(acting, user, whole_account=True)
-    before = _snapshot(user)
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    record(
-        EventType.USER_DISABLED,
-        actor=actor,
-        target=user,
-        before=before,
-        after=_snapshot(user),
-        request=request,
-    )
-    return user
+    return _set_active(user, False, EventType.USER_DISABLED, actor=actor, request=request)
 
 
 @transaction.atomic
@@ -476,3 +454,12 @@ def revoke_token(token: ApiToken, *, actor: User, request=None) -> ApiToken:
             request=request,
         )
     return token
+
+
+def _set_active(user: User, active: bool, event: EventType, *, actor: User, request) -> User:
+    """Flip ``is_active`` and record the change with the account before and after."""
+    before = _snapshot(user)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    record(event, actor=actor, target=user, before=before, after=_snapshot(user), request=request)
+    return user
