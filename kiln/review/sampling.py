@@ -60,10 +60,7 @@ def _screening_risk(enterprise_ids: list[int], year: int) -> dict[int, tuple[int
 
     The anomaly score is capped at 10 and scaled to 0–1, so one extreme month cannot swamp the rest.
     """
-    try:
-        from kiln.screening.models import AnomalyScore, Finding
-    except ImportError:  # pragma: no cover - screening not installed
-        return {}
+    from kiln.screening.models import AnomalyScore, Finding
     counts = dict(
         Finding.objects.filter(enterprise_id__in=enterprise_ids, period__startswith=str(year))
         .exclude(status=Finding.Status.DISMISSED)

@@ -31,7 +31,6 @@ import datetime
 import hashlib
 
 import polars as pl
-from django.apps import apps
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -240,19 +239,14 @@ def _evidence(enterprise, periods: list[str], today: datetime.date) -> list[dict
 def _screening_rules() -> tuple[list, dict]:
     """The screening rules in force (``kiln.screening``'s stored versions; the starter set when none are
     stored) and, per rule ID, the stored rule version (for its message templates)."""
-    try:
-        from kiln.screening import queries as screening_queries
-        from kiln.screening import services as screening_services
+    # Imported here: kiln.screening reads review's annual figures (KLN-XSRC-003).
+    from kiln.screening import queries as screening_queries
+    from kiln.screening import services as screening_services
+    from kiln.screening import starter
 
-        stored = screening_queries.current_rules()
-        if stored:
-            return [screening_services.engine_rule(r) for r in stored], {r.rule_id: r for r in stored}
-    except (ImportError, AttributeError):  # pragma: no cover - screening not installed
-        pass
-    try:
-        from kiln.screening import starter
-    except ImportError:  # pragma: no cover
-        return [], {}
+    stored = screening_queries.current_rules()
+    if stored:
+        return [screening_services.engine_rule(r) for r in stored], {r.rule_id: r for r in stored}
     from types import SimpleNamespace
 
     messages = {
@@ -267,15 +261,10 @@ def _screening_rules() -> tuple[list, dict]:
 
 def _metered(enterprise, first: str, last: str) -> pl.DataFrame | None:
     """The grid company's metered electricity per month (``kiln.grid``), for the cross-source rules."""
-    if not apps.is_installed("kiln.grid"):
-        return None
-    try:
-        from kiln.grid.services import monthly_frame
-        from kiln.registry.models import Enterprise
+    from kiln.grid.services import monthly_frame
+    from kiln.registry.models import Enterprise
 
-        frame = monthly_frame(Enterprise.objects.filter(pk=enterprise.pk), first, last)
-    except (ImportError, AttributeError):  # pragma: no cover - kiln.grid changed
-        return None
+    frame = monthly_frame(Enterprise.objects.filter(pk=enterprise.pk), first, last)
     return frame if frame.height else None
 
 
@@ -322,13 +311,9 @@ def _screening(
     enterprise, year: int, periods: list[str], run, today: datetime.date, *, annual_report: bool = False
 ) -> tuple[list[dict], list]:
     """Screening rules over the enterprise's own data (12 months of history before the period as context)."""
+    from kiln.engine import screening as engine
+
     rules, versions = _screening_rules()
-    if not rules:
-        return [], [("screening", "kiln.screening is not installed")]
-    try:
-        from kiln.engine import screening as engine
-    except ImportError:  # pragma: no cover
-        return [], [("screening", "kiln.engine.screening is not available")]
     first = engine.context_start(periods[0])
     context_periods = engine.months_between(first, periods[-1])
     frame = activity(enterprise, context_periods)
