@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from kiln.audit import services as audit
 from kiln.audit.events import EventType
 from kiln.grid import errors
 from kiln.grid.models import MeterBatch, MeterReading
+from kiln.intake import bulk
 from kiln.intake.sql_lists import values_subquery
 from kiln.registry.models import Enterprise
 from kiln.registry.queries import visible_enterprises
@@ -57,7 +58,6 @@ HEADERS = {
 KEYS = tuple(HEADERS)
 MAX_REPORTED_ERRORS = 1000
 CHUNK_ROWS = 50_000
-INSERT_COLUMNS = ("enterprise_id", "date", "period", "kwh", "batch_id", "version", "current")
 
 
 @dataclass
@@ -362,7 +362,7 @@ def _write(fields: dict, valid: pl.DataFrame, report: dict, actor) -> tuple[Mete
         (pl.col("old_version") + 1).fill_null(1).cast(pl.Int64).alias("version"),
         pl.lit(True).alias("current"),
     ).sort("enterprise_id", "period", "date")
-    _insert(rows)
+    bulk.insert_frame(MeterReading._meta.db_table, rows)
     batch.created_count = rows.height - len(old_ids)
     batch.replaced_count = len(old_ids)
     batch.save(update_fields=["created_count", "replaced_count"])
@@ -406,23 +406,6 @@ def _current_versions(valid: pl.DataFrame) -> pl.DataFrame:
         orient="row",
     )
     return frame
-
-
-def _insert(frame: pl.DataFrame) -> None:
-    if frame.height == 0:
-        return
-    table = connection.ops.quote_name(MeterReading._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
-    if connection.vendor == "postgresql":
-        statement = f"COPY {table} ({names}) FROM STDIN (FORMAT csv)"
-        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-            for start in range(0, frame.height, CHUNK_ROWS):
-                copy.write(frame.slice(start, CHUNK_ROWS).write_csv(include_header=False))
-        return
-    statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})"  # noqa: S608
-    with connection.cursor() as cursor:
-        for start in range(0, frame.height, CHUNK_ROWS):
-            cursor.executemany(statement, frame.slice(start, CHUNK_ROWS).rows())
 
 
 def load_demo_metered(path: Path) -> GridImportResult | None:

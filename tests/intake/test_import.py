@@ -8,7 +8,7 @@ import json
 import openpyxl
 import pytest
 
-from kiln.intake import errors, report, services, writers
+from kiln.intake import bulk, errors, report, services
 from kiln.intake.errors import IntakeError
 from kiln.intake.models import ActivityRecord, EnterpriseMonth, FreezeChange, ImportBatch
 from kiln.ledger import evidence_files
@@ -78,9 +78,9 @@ def test_dry_run_saves_nothing(world, submit):
 
 
 def test_a_crash_in_the_middle_stores_nothing(world, submit, monkeypatch, media_root):
-    monkeypatch.setattr(writers, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
     calls = []
-    original = writers.write_chunk
+    original = bulk.write_chunk
 
     def failing(write, chunk):
         calls.append(chunk.height)
@@ -88,7 +88,7 @@ def test_a_crash_in_the_middle_stores_nothing(world, submit, monkeypatch, media_
             raise RuntimeError("disk on fire")
         original(write, chunk)
 
-    monkeypatch.setattr(writers, "write_chunk", failing)
+    monkeypatch.setattr(bulk, "write_chunk", failing)
     rows = [row(world.e1, item=item) for item in ("raw_coal", "diesel", "coke", "lpg", "natural_gas")]
     for r in rows:
         if r[2] == "natural_gas":
