@@ -88,7 +88,10 @@ def _insert_sqlite(table: str, frame: pl.DataFrame) -> None:
                 flat[offset::width] = chunk.get_column(name).to_list()
             for start in range(0, len(flat), step):
                 values = flat[start : start + step]
-                raw.execute(_statement(table, tuple(constant), tuple(varying), len(values) // width), constants + values)
+                raw.execute(
+                    _statement(table, tuple(constant), tuple(varying), len(values) // width),
+                    constants + values,
+                )
 
         for chunk in _chunks(frame):
             write_chunk(write, chunk)
