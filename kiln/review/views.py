@@ -4,6 +4,9 @@ Objects outside the acting membership's scope are 404, never 403."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -51,8 +54,47 @@ def _submission(request, pk: int) -> tuple:
     return membership, get_object_or_404(queries.visible_submissions(membership), pk=pk)
 
 
-def _refused(request, exc: ReviewError) -> None:
-    messages.error(request, exc.message)
+# What _attempt returns when the service refused: a service may itself return None.
+_REFUSED: Any = object()
+
+
+def _attempt(
+    request,
+    membership,
+    call: Callable[..., Any],
+    *,
+    form=None,
+    invalid: str | Callable[[], ReviewError] = "",
+    done: str | Callable[[Any], str] | None = None,
+) -> Any:
+    """One POST's change: check ``form``, run ``call(data, actor=, membership=, request=)`` with its
+    cleaned data ({} without a form) and show the outcome as a message; the caller redirects.
+
+    An invalid form is refused as the service would refuse, with the code ``invalid`` (or a function making
+    the error when it takes parameters, so that any lookup they need happens only then). ``done`` is the
+    success message, or makes it from the service's result. Returns that result, or _REFUSED once the
+    refusal is shown."""
+    try:
+        if form is not None and not form.is_valid():
+            raise ReviewError(invalid) if isinstance(invalid, str) else invalid()
+        result = call(
+            form.cleaned_data if form is not None else {},
+            actor=request.user,
+            membership=membership,
+            request=request,
+        )
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+        return _REFUSED
+    if done is not None:
+        messages.success(request, done(result) if callable(done) else done)
+    return result
+
+
+def _incomplete(request, to: str, **kwargs):
+    """A form the view needs before it can even find its object (no service code applies)."""
+    messages.error(request, _("The form was incomplete; nothing changed."))
+    return redirect(to, **kwargs)
 
 
 @login_required
@@ -97,20 +139,14 @@ def open_submission(request):
     if membership.organisation.kind != Organisation.Kind.ENTERPRISE:
         raise Http404
     enterprise = get_object_or_404(visible_enterprises(membership), pk=membership.organisation_id)
-    form = forms.OpenForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The period must be a year (YYYY) or a month (YYYY-MM) that has ended."))
-        return redirect("review:submissions")
-    try:
-        sub = services.open_submission(
-            enterprise,
-            form.cleaned_data["period"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+    sub = _attempt(
+        request,
+        membership,
+        lambda data, **by: services.open_submission(enterprise, data["period"], **by),
+        form=forms.OpenForm(request.POST),
+        invalid="REV-BAD-PERIOD",
+    )
+    if sub is _REFUSED:
         return redirect("review:submissions")
     return redirect("review:detail", pk=sub.pk)
 
@@ -209,25 +245,25 @@ def transition(request, pk: int):
     membership, sub = _submission(request, pk)
     form = forms.TransitionForm(request.POST, items=services.item_choices(sub.current_version))
     if not form.is_valid() or form.cleaned_data["action"] not in Action.values:
-        messages.error(request, _("The form was incomplete; nothing changed."))
-        return redirect("review:detail", pk=pk)
-    action = form.cleaned_data["action"]
-    try:
-        services.transition(
+        return _incomplete(request, "review:detail", pk=pk)
+    data, action = form.cleaned_data, form.cleaned_data["action"]
+    moved = _attempt(
+        request,
+        membership,
+        lambda _data, **by: services.transition(
             sub,
             action,
-            actor=request.user,
-            membership=membership,
-            request=request,
-            expected_version=form.cleaned_data["version"],
-            comment=form.cleaned_data["comment"],
+            **by,
+            expected_version=data["version"],
+            comment=data["comment"],
             comments=form.item_comments(),
-            note=form.cleaned_data["comment"],
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+            note=data["comment"],
+        ),
+        done=_("Done: %(action)s.") % {"action": dict(Action.choices)[action]},
+    )
+    if moved is _REFUSED:
         return redirect("review:detail", pk=pk)
-    messages.success(request, _("Done: %(action)s.") % {"action": dict(Action.choices)[action]})
+    # The move may take the report out of this membership's sight.
     if queries.visible_submissions(membership).filter(pk=pk).exists():
         return redirect("review:detail", pk=pk)
     return redirect("review:index")
@@ -237,16 +273,15 @@ def transition(request, pk: int):
 @require_POST
 def self_check(request, pk: int):
     membership, sub = _submission(request, pk)
-    try:
-        check = services.run_self_check(sub, actor=request.user, membership=membership, request=request)
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(
-            request,
+    _attempt(
+        request,
+        membership,
+        lambda _data, **by: services.run_self_check(sub, **by),
+        done=lambda check: (
             _("Self-check done: %(errors)d blocking errors, %(warnings)d warnings.")
-            % {"errors": check.errors, "warnings": check.warnings},
-        )
+            % {"errors": check.errors, "warnings": check.warnings}
+        ),
+    )
     return redirect("review:detail", pk=pk)
 
 
@@ -254,22 +289,14 @@ def self_check(request, pk: int):
 @require_POST
 def acknowledge(request, pk: int):
     membership, sub = _submission(request, pk)
-    form = forms.AcknowledgeForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-EXPLANATION-REQUIRED")
-        services.acknowledge(
-            sub,
-            form.cleaned_data["key"],
-            form.cleaned_data["explanation"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Explanation saved."))
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: services.acknowledge(sub, data["key"], data["explanation"], **by),
+        form=forms.AcknowledgeForm(request.POST),
+        invalid="REV-EXPLANATION-REQUIRED",
+        done=_("Explanation saved."),
+    )
     return redirect("review:detail", pk=pk)
 
 
@@ -277,22 +304,14 @@ def acknowledge(request, pk: int):
 @require_POST
 def request_information(request, pk: int):
     membership, sub = _submission(request, pk)
-    form = forms.InformationForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-QUESTION-REQUIRED")
-        services.request_information(
-            sub,
-            form.cleaned_data["question"],
-            form.cleaned_data["due"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The request for information was sent."))
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: services.request_information(sub, data["question"], data["due"], **by),
+        form=forms.InformationForm(request.POST),
+        invalid="REV-QUESTION-REQUIRED",
+        done=_("The request for information was sent."),
+    )
     return redirect("review:detail", pk=pk)
 
 
@@ -303,17 +322,14 @@ def answer_information(request, pk: int):
     item = get_object_or_404(
         InformationRequest.objects.filter(submission__in=queries.visible_submissions(membership)), pk=pk
     )
-    form = forms.AnswerForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-EXPLANATION-REQUIRED")
-        services.answer_information(
-            item, form.cleaned_data["answer"], actor=request.user, membership=membership, request=request
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Answer sent."))
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: services.answer_information(item, data["answer"], **by),
+        form=forms.AnswerForm(request.POST),
+        invalid="REV-EXPLANATION-REQUIRED",
+        done=_("Answer sent."),
+    )
     return redirect("review:detail", pk=item.submission_id)
 
 
@@ -321,22 +337,16 @@ def answer_information(request, pk: int):
 @require_POST
 def request_extension(request, pk: int):
     membership, sub = _submission(request, pk)
-    form = forms.ExtensionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-EXTENSION-NOT-LATER", deadline=deadlines.deadline_of(sub).isoformat())
-        services.request_extension(
-            sub,
-            form.cleaned_data["until"],
-            form.cleaned_data["reason"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The extension request was sent."))
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: services.request_extension(sub, data["until"], data["reason"], **by),
+        form=forms.ExtensionForm(request.POST),
+        invalid=lambda: ReviewError(
+            "REV-EXTENSION-NOT-LATER", deadline=deadlines.deadline_of(sub).isoformat()
+        ),
+        done=_("The extension request was sent."),
+    )
     return redirect("review:detail", pk=pk)
 
 
@@ -347,20 +357,15 @@ def decide_extension(request, pk: int):
     item = get_object_or_404(
         ExtensionRequest.objects.filter(submission__in=queries.visible_submissions(membership)), pk=pk
     )
-    form = forms.DecideExtensionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-NOT-ALLOWED-NOW", state="")
-        services.decide_extension(
-            item,
-            form.cleaned_data["decision"] == ExtensionRequest.Decision.GRANTED,
-            form.cleaned_data["note"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: services.decide_extension(
+            item, data["decision"] == ExtensionRequest.Decision.GRANTED, data["note"], **by
+        ),
+        form=forms.DecideExtensionForm(request.POST),
+        invalid=lambda: ReviewError("REV-NOT-ALLOWED-NOW", state=""),
+    )
     return redirect("review:detail", pk=item.submission_id)
 
 
@@ -370,19 +375,14 @@ def reassign(request, pk: int):
     membership, sub = _submission(request, pk)
     form = forms.ReassignForm(request.POST)
     assignee = User.objects.filter(pk=form.data.get("assignee") or 0).first() if form.is_valid() else None
-    try:
-        services.reassign(
-            sub,
-            form.cleaned_data.get("stage", "preliminary") if form.is_valid() else "preliminary",
-            assignee,
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Reassigned to %(user)s.") % {"user": assignee})
+    # No form refusal here: an invalid form reaches the service as "no assignee", which it refuses.
+    stage = form.cleaned_data.get("stage", "preliminary") if form.is_valid() else "preliminary"
+    _attempt(
+        request,
+        membership,
+        lambda _data, **by: services.reassign(sub, stage, assignee, **by),
+        done=_("Reassigned to %(user)s.") % {"user": assignee},
+    )
     return redirect("review:detail", pk=pk)
 
 
@@ -392,28 +392,28 @@ def recalculate(request, pk: int):
     """Redo the out-of-date official calculation, then the self-check (a city or provincial reviewer)."""
     membership, sub = _submission(request, pk)
     version = request.POST.get("version", "")
-    try:
-        check, run = services.recalculate(
-            sub,
-            actor=request.user,
-            membership=membership,
-            request=request,
-            expected_version=int(version) if version.isdigit() else None,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        done = (
+
+    def done(result) -> str:
+        check, run = result
+        ran = (
             _("Recalculated (run #%(run)s).") % {"run": run.pk}
             if run is not None
             else _("The official calculation was already up to date.")
         )
-        messages.success(
-            request,
-            f"{done} "
-            + _("Self-check done: %(errors)d blocking errors, %(warnings)d warnings.")
-            % {"errors": check.errors, "warnings": check.warnings},
-        )
+        checked = _("Self-check done: %(errors)d blocking errors, %(warnings)d warnings.") % {
+            "errors": check.errors,
+            "warnings": check.warnings,
+        }
+        return f"{ran} {checked}"
+
+    _attempt(
+        request,
+        membership,
+        lambda _data, **by: services.recalculate(
+            sub, **by, expected_version=int(version) if version.isdigit() else None
+        ),
+        done=done,
+    )
     back = request.POST.get("next", "")
     if back.startswith("/review/"):
         return redirect(back)
@@ -427,15 +427,13 @@ def respond(request, pk: int):
     comment = get_object_or_404(
         ReviewComment.objects.filter(submission__in=queries.visible_submissions(membership)), pk=pk
     )
-    form = forms.RespondForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-EXPLANATION-REQUIRED")
-        services.respond_to_comment(
-            comment, form.cleaned_data["response"], actor=request.user, membership=membership, request=request
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: services.respond_to_comment(comment, data["response"], **by),
+        form=forms.RespondForm(request.POST),
+        invalid="REV-EXPLANATION-REQUIRED",
+    )
     return redirect("review:detail", pk=comment.submission_id)
 
 
@@ -558,25 +556,17 @@ def assign_verifier(request):
         raise Http404
     form = forms.AssignVerifierForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The form was incomplete; nothing changed."))
-        return redirect("review:verification")
-    enterprise = get_object_or_404(
-        visible_enterprises(membership), credit_code=form.cleaned_data["credit_code"]
+        return _incomplete(request, "review:verification")
+    data = form.cleaned_data
+    enterprise = get_object_or_404(visible_enterprises(membership), credit_code=data["credit_code"])
+    _attempt(
+        request,
+        membership,
+        lambda _data, **by: verification.assign(
+            enterprise, data["year"], data["agency"], **by, access_until=data["access_until"]
+        ),
+        done=_("The verification body is assigned."),
     )
-    try:
-        verification.assign(
-            enterprise,
-            form.cleaned_data["year"],
-            form.cleaned_data["agency"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-            access_until=form.cleaned_data["access_until"],
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The verification body is assigned."))
     return redirect("review:verification")
 
 
@@ -588,27 +578,17 @@ def add_engagement(request):
         raise Http404
     form = forms.EngagementForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The form was incomplete; nothing changed."))
-        return redirect("review:verification")
-    enterprise = get_object_or_404(
-        visible_enterprises(membership), credit_code=form.cleaned_data["credit_code"]
-    )
+        return _incomplete(request, "review:verification")
     data = form.cleaned_data
-    try:
-        verification.engage(
-            data["agency"],
-            enterprise,
-            data["starts"],
-            data["ends"],
-            data["scope"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The engagement is recorded."))
+    enterprise = get_object_or_404(visible_enterprises(membership), credit_code=data["credit_code"])
+    _attempt(
+        request,
+        membership,
+        lambda _data, **by: verification.engage(
+            data["agency"], enterprise, data["starts"], data["ends"], data["scope"], **by
+        ),
+        done=_("The engagement is recorded."),
+    )
     return redirect("review:verification")
 
 
@@ -649,21 +629,15 @@ def assignment(request, pk: int):
 @require_POST
 def add_finding(request, pk: int):
     membership, item = _assignment(request, pk)
-    form = forms.FindingForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-EXPLANATION-REQUIRED")
-        verification.add_finding(
-            item,
-            form.cleaned_data["text"],
-            form.cleaned_data["severity"],
-            form.cleaned_data["item_key"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: verification.add_finding(
+            item, data["text"], data["severity"], data["item_key"], **by
+        ),
+        form=forms.FindingForm(request.POST),
+        invalid="REV-EXPLANATION-REQUIRED",
+    )
     return redirect("review:assignment", pk=pk)
 
 
@@ -671,26 +645,22 @@ def add_finding(request, pk: int):
 @require_POST
 def conclude(request, pk: int):
     membership, item = _assignment(request, pk)
-    form = forms.ConclusionForm(request.POST, request.FILES)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-REPORT-FILE")
-        upload = form.cleaned_data["report"]
-        verification.conclude(
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: verification.conclude(
             item,
-            form.cleaned_data["conclusion"],
-            form.cleaned_data["text"],
-            upload.name,
-            upload.read(verification.MAX_REPORT_BYTES + 1),
-            verified_total_t=form.cleaned_data["verified_total_t"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The conclusion and the signed report are recorded."))
+            data["conclusion"],
+            data["text"],
+            data["report"].name,
+            data["report"].read(verification.MAX_REPORT_BYTES + 1),
+            verified_total_t=data["verified_total_t"],
+            **by,
+        ),
+        form=forms.ConclusionForm(request.POST, request.FILES),
+        invalid="REV-REPORT-FILE",
+        done=_("The conclusion and the signed report are recorded."),
+    )
     return redirect("review:assignment", pk=pk)
 
 
@@ -698,13 +668,9 @@ def conclude(request, pk: int):
 @require_POST
 def withdraw_assignment(request, pk: int):
     membership, item = _assignment(request, pk)
-    form = forms.WithdrawAssignmentForm(request.POST)
-    try:
-        verification.withdraw(
-            item, form.data.get("reason", ""), actor=request.user, membership=membership, request=request
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+    # The form is not validated: a withdrawal goes ahead even without a reason.
+    reason = forms.WithdrawAssignmentForm(request.POST).data.get("reason", "")
+    _attempt(request, membership, lambda _data, **by: verification.withdraw(item, reason, **by))
     return redirect("review:verification")
 
 
@@ -764,23 +730,17 @@ def sampling_draw(request):
     membership = _sampler(request)
     form = forms.DrawForm(request.POST, regions=queries.city_regions(membership))
     if not form.is_valid():
-        messages.error(request, _("The form was incomplete; nothing changed."))
-        return redirect("review:sampling")
-    region = get_object_or_404(queries.city_regions(membership), code=form.cleaned_data["region"])
+        return _incomplete(request, "review:sampling")
     data = form.cleaned_data
-    try:
-        made = sampling.draw(
-            region,
-            data["year"],
-            data["size"],
-            data["stratify_by"],
-            seed=data["seed"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+    region = get_object_or_404(queries.city_regions(membership), code=data["region"])
+    made = _attempt(
+        request,
+        membership,
+        lambda _data, **by: sampling.draw(
+            region, data["year"], data["size"], data["stratify_by"], seed=data["seed"], **by
+        ),
+    )
+    if made is _REFUSED:
         return redirect("review:sampling")
     return redirect("review:draw", pk=made.pk)
 
@@ -812,8 +772,11 @@ def redraw(request, pk: int):
     membership = _sampler(request)
     old = get_object_or_404(sampling.visible_draws(membership), pk=pk)
     form = forms.RedrawForm(request.POST)
-    try:
-        made = sampling.draw(
+    # No form refusal: the seed is optional and the service refuses a missing reason itself.
+    made = _attempt(
+        request,
+        membership,
+        lambda _data, **by: sampling.draw(
             old.region,
             old.year,
             old.size,
@@ -822,12 +785,10 @@ def redraw(request, pk: int):
             seed=form.cleaned_data.get("seed") if form.is_valid() else None,
             supersedes=old,
             reason=form.data.get("reason", ""),
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+            **by,
+        ),
+    )
+    if made is _REFUSED:
         return redirect("review:draw", pk=pk)
     return redirect("review:draw", pk=made.pk)
 
@@ -839,21 +800,15 @@ def sampling_result(request, pk: int):
     item = get_object_or_404(
         SampledEnterprise.objects.filter(draw__in=sampling.visible_draws(membership)), pk=pk
     )
-    form = forms.ResultForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ReviewError("REV-BAD-RESULT")
-        sampling.record_result(
-            item,
-            form.cleaned_data["result"],
-            form.cleaned_data["note"],
-            form.cleaned_data["inspected_on"],
-            actor=request.user,
-            membership=membership,
-            request=request,
-        )
-    except ReviewError as exc:
-        _refused(request, exc)
+    _attempt(
+        request,
+        membership,
+        lambda data, **by: sampling.record_result(
+            item, data["result"], data["note"], data["inspected_on"], **by
+        ),
+        form=forms.ResultForm(request.POST),
+        invalid="REV-BAD-RESULT",
+    )
     return redirect("review:draw", pk=item.draw_id)
 
 
