@@ -14,11 +14,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kiln.accounts.current import current_membership
-from kiln.intake import blank_forms, columns, deadlines, deposits, report, services
+from kiln.intake import blank_forms, columns, deadlines, deposits, errors, report, services
 from kiln.intake.api import report_download
 from kiln.intake.errors import IntakeError, message
 from kiln.intake.forms import EvidenceForm, FreezeForm, UploadForm
@@ -37,6 +38,16 @@ from kiln.registry.queries import PLATFORM_WIDE, visible_enterprises
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_SHOWN = 200
 MONTHS_SHOWN = 12
+# The stored (canonical) data source codes as people read them.
+SOURCE_LABELS = {
+    "meter": gettext_lazy("metered"),
+    "invoice": gettext_lazy("invoice"),
+    "lab": gettext_lazy("laboratory analysis"),
+    "estimate": gettext_lazy("estimate"),
+    "grid": gettext_lazy("grid company"),
+}
+# Deposit refusals that are about a field other than the file.
+EVIDENCE_ERROR_FIELDS = {errors.EVIDENCE_CMA_NOT_LAB: "cma_cnas"}
 
 
 def _submitter(request):
@@ -44,6 +55,23 @@ def _submitter(request):
     if not can_submit(membership):
         raise Http404
     return membership
+
+
+def _error_context(result) -> dict:
+    """The errors shown on a page (capped) and whether they are all about the file as a whole.
+
+    Problems with the whole file (empty, wrong type, unreadable, a missing header) have no row:
+    the page states them plainly instead of a table of empty row, column and value cells.
+    """
+    if result is None or result.ok:
+        return {"errors": [], "whole_file": False}
+    shown = report.rendered({"errors": result.report.get("errors", [])[:ERRORS_SHOWN]}, result.headers)
+    whole_file = bool(shown) and len(shown) == result.error_count and all(e.get("row") is None for e in shown)
+    return {"errors": shown, "whole_file": whole_file}
+
+
+def _is_enterprise(membership) -> bool:
+    return membership is not None and membership.organisation.kind == Organisation.Kind.ENTERPRISE
 
 
 def _attachment(response, filename: str):
@@ -69,9 +97,11 @@ def index(request):
 def upload(request):
     membership = _submitter(request)
     result = None
+    file_name = ""
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
+            file_name = form.cleaned_data["file"].name
             reason = form.cleaned_data["correction_reason"].strip() or None
             result = services.import_activity(
                 form.cleaned_data["file"],
@@ -83,16 +113,12 @@ def upload(request):
             )
     else:
         form = UploadForm()
-    errors = (
-        report.rendered({"errors": result.report.get("errors", [])[:ERRORS_SHOWN]}, result.headers)
-        if result
-        else []
-    )
     context = {
         "form": form,
         "result": result,
-        "errors": errors,
-        "errors_shown": len(errors),
+        **_error_context(result),
+        "file_name": file_name,
+        "is_enterprise": _is_enterprise(membership),
         "columns": columns.COLUMNS,
         "catalogue": blank_forms.catalogue(),
     }
@@ -118,21 +144,32 @@ def template_download(request, fmt: str):
 def batch_list(request):
     membership = current_membership(request)
     page = Paginator(visible_batches(membership), 50).get_page(request.GET.get("page"))
-    is_enterprise = membership is not None and membership.organisation.kind == Organisation.Kind.ENTERPRISE
     everything = membership is not None and membership.role in PLATFORM_WIDE
     return render(
         request,
         "intake/batch_list.html",
-        {"page": page, "membership_is_enterprise": is_enterprise, "sees_everything": everything},
+        {
+            "page": page,
+            "membership_is_enterprise": _is_enterprise(membership),
+            "sees_everything": everything,
+            "may_submit": can_submit(membership),
+        },
     )
 
 
 @login_required
 def batch_detail(request, batch_id: int):
-    batch = get_object_or_404(visible_batches(current_membership(request)), pk=batch_id)
+    membership = current_membership(request)
+    batch = get_object_or_404(visible_batches(membership), pk=batch_id)
     result = services.ImportResult.of(batch)
-    errors = report.rendered({"errors": result.report.get("errors", [])[:ERRORS_SHOWN]}, result.headers)
-    return render(request, "intake/batch_detail.html", {"batch": batch, "result": result, "errors": errors})
+    context = {
+        "batch": batch,
+        "result": result,
+        **_error_context(result),
+        "is_enterprise": _is_enterprise(membership),
+        "may_submit": can_submit(membership),
+    }
+    return render(request, "intake/batch_detail.html", context)
 
 
 @login_required
@@ -186,6 +223,8 @@ def deposit_overview(request):
         "months": months,
         "earlier": deadlines.shift(last, -MONTHS_SHOWN),
         "later": min(later, newest) if last < newest else None,
+        "deadline_days": deadlines.deadline_days(),
+        "may_submit": can_submit(membership),
         "latest_data": ActivityRecord.objects.filter(enterprise=enterprise, current=True)
         .order_by("-period")
         .values_list("period", flat=True)
@@ -225,7 +264,8 @@ def deposit_month(request, credit_code: str, period: str):
                     cma_cnas=form.cleaned_data["cma_cnas"],
                 )
             except IntakeError as exc:
-                form.add_error("file", f"{exc.code}: {message(exc.code, detail=exc.detail)}")
+                field = EVIDENCE_ERROR_FIELDS.get(exc.code, "file")
+                form.add_error(field, f"{exc.code}: {message(exc.code, detail=exc.detail)}")
             else:
                 messages.success(request, _("The evidence was deposited and logged in the evidence ledger."))
                 return redirect("intake:deposit-month", credit_code=credit_code, period=period)
@@ -235,6 +275,12 @@ def deposit_month(request, credit_code: str, period: str):
             "item", "facility"
         )
     )
+    names = {code: (zh, en) for code, zh, en, _unit, _category in blank_forms.catalogue()}
+    chinese = not (get_language() or "").startswith("en")
+    for r in records:
+        zh, en = names.get(r.item, ("", ""))
+        r.item_name = zh if chinese else en
+        r.source_label = SOURCE_LABELS.get(r.source, r.source)
     context = {
         "enterprise": enterprise,
         "period": period,
@@ -249,6 +295,9 @@ def deposit_month(request, credit_code: str, period: str):
         "freeze_form": FreezeForm() if can_freeze(membership) else None,
         "changes": month.changes.select_related("actor")[:20] if month else [],
         "records": records,
+        "is_government": is_government(membership),
+        "is_enterprise": _is_enterprise(membership),
+        "may_submit": can_submit(membership),
         "visible_batches": set(
             visible_batches(membership)
             .filter(pk__in={r.batch_id for r in records})
@@ -266,9 +315,17 @@ def freeze(request, credit_code: str, period: str):
         raise Http404
     form = FreezeForm(request.POST)
     if form.is_valid():
-        change = services.freeze_month if form.cleaned_data["action"] == "freeze" else services.unfreeze_month
-        change(enterprise, period, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Saved."))
+        if form.cleaned_data["action"] == "freeze":
+            services.freeze_month(enterprise, period, actor=request.user, reason=form.cleaned_data["reason"])
+            messages.success(
+                request,
+                _("The month is frozen: imports and corrections for it are refused until it is unfrozen."),
+            )
+        else:
+            services.unfreeze_month(
+                enterprise, period, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("The month is unfrozen: its data can be corrected again."))
     else:
         messages.error(request, _("A reason is required."))
     return redirect("intake:deposit-month", credit_code=credit_code, period=period)
