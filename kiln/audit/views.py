@@ -28,6 +28,7 @@ from kiln.audit.events import EventType, Group
 from kiln.audit.models import AuditEvent
 from kiln.audit.queries import can_view_audit, visible_events
 from kiln.audit.services import record
+from kiln.registry.exports import neutralise
 
 FILTER_KEYS = ("actor", "type", "date_from", "date_to", "target")
 EXPORT_COLUMNS = [
@@ -121,14 +122,6 @@ def event_detail(request, pk: int):
     return render(request, "audit/event_detail.html", {"event": event})
 
 
-def _cell(value) -> str:
-    """Text for a spreadsheet cell; a leading = + - @ is neutralised (CSV formula injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
-
-
 def _rows(events):
     import json
 
@@ -179,7 +172,7 @@ def export(request):
         writer = csv.writer(buffer)
         writer.writerow(header)
         for row in _rows(qs):
-            writer.writerow([_cell(v) for v in row])
+            writer.writerow([neutralise(v) for v in row])
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     else:
         import xlsxwriter

@@ -1,4 +1,8 @@
-"""Downloadable import templates: Chinese headers, example rows, and the item catalogue to pick from."""
+"""Downloadable import templates: Chinese headers, example rows, and the item catalogue to pick from.
+
+The sheet that is read (the first) holds only the headers: examples left in it by mistake would be
+imported as the enterprise's real data. The examples sit on a sheet of their own.
+"""
 
 from __future__ import annotations
 
@@ -49,11 +53,10 @@ def catalogue() -> list[list[str]]:
     return out
 
 
-def csv_template(code: str = EXAMPLE_CODE) -> bytes:
+def csv_template() -> bytes:
+    """The header row, as Excel's "CSV UTF-8" writes it (examples are on the XLSX template's second sheet)."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    writer.writerows(example_rows(code))
+    csv.writer(buffer, lineterminator="\r\n").writerow(HEADERS)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -73,17 +76,18 @@ def xlsx_template(code: str = EXAMPLE_CODE) -> bytes:
         {"num_format": "@"}
     )  # keeps codes and months as typed, not as numbers or dates
 
-    data = workbook.add_worksheet("月度活动数据")
-    for c, column in enumerate(columns.COLUMNS):
-        data.write_string(0, c, column.chinese, bold)
-        data.write_comment(
-            0, c, f"{column.key}: {column.label}" + (" (必填 required)" if column.required else "")
-        )
-        data.set_column(c, c, 22 if c == 0 else 14, text)
-    for r, row in enumerate(example_rows(code), start=1):
-        for c, value in enumerate(row):
-            data.write_string(r, c, value)
-    data.freeze_panes(1, 0)
+    for name, rows in (("月度活动数据", []), ("示例 example", example_rows(code))):
+        sheet = workbook.add_worksheet(name)
+        for c, column in enumerate(columns.COLUMNS):
+            sheet.write_string(0, c, column.chinese, bold)
+            sheet.write_comment(
+                0, c, f"{column.key}: {column.label}" + (" (必填 required)" if column.required else "")
+            )
+            sheet.set_column(c, c, 22 if c == 0 else 14, text)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                sheet.write_string(r, c, value)
+        sheet.freeze_panes(1, 0)
 
     sheet = workbook.add_worksheet("项目代码 items")
     for c, header in enumerate(

@@ -20,9 +20,9 @@ import xlsxwriter
 from django.utils import translation
 
 from kiln.intake.errors import message
+from kiln.registry.exports import neutralise
 
 MAX_PER_CODE = 1000
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 REPORT_HEADERS = ["行号 row", "列 column", "值 value", "错误代码 code", "说明", "message"]
 
@@ -63,11 +63,6 @@ def rendered(report: dict, headers: dict[str, str] | None = None) -> list[dict]:
             {**e, "column": header_label(e.get("column") or "", headers), "message_zh": zh, "message_en": en}
         )
     return out
-
-
-def neutralise(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _rows(report: dict, headers: dict[str, str] | None) -> Iterator[list[str]]:

@@ -135,7 +135,7 @@ def template_download(request, fmt: str):
             "kiln-activity-template.xlsx",
         )
     return _attachment(
-        HttpResponse(blank_forms.csv_template(code), content_type="text/csv; charset=utf-8"),
+        HttpResponse(blank_forms.csv_template(), content_type="text/csv; charset=utf-8"),
         "kiln-activity-template.csv",
     )
 

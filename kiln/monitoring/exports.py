@@ -15,16 +15,11 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
 from kiln.monitoring.tables import Table
+from kiln.registry.exports import neutralise
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
-
-
-def neutralise(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _number(value) -> float | int | None:
@@ -57,7 +52,13 @@ def table_csv(table: Table) -> bytes:
 def table_xlsx(table: Table) -> bytes:
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(
-        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
     )
     sheet = workbook.add_worksheet(neutralise(str(table.title))[:31] or "Sheet1")
     bold = workbook.add_format({"bold": True})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 import xlsxwriter
@@ -20,6 +21,7 @@ from kiln.registry.errors import RowError
 from kiln.registry.models import Enterprise
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 BOM = "\ufeff"
 
 # Headers in Chinese whatever the UI language, so the files are stable and re-importable
@@ -40,8 +42,15 @@ ENTERPRISE_HEADERS = [
 
 
 def neutralise(value: object) -> str:
+    """Text for a spreadsheet cell that a spreadsheet will not run as a formula (CSV injection).
+
+    A leading ``= + - @``, tab or carriage return gets an apostrophe, except on a plain number:
+    ``-23.5`` cannot be a formula, and a report should show it as it was typed.
+    """
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    if text.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def enterprise_rows(enterprises: QuerySet[Enterprise]) -> Iterator[list[str]]:

@@ -7,9 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from kiln.intake import deposits
+from kiln.intake import deposits, errors
 from kiln.intake.models import ActivityRecord, EnterpriseMonth, EvidenceFile, ImportBatch
-from kiln.intake.reading import read_file
 from kiln.registry.models import Enterprise
 from tests.intake.files import ZH_HEADERS, csv_bytes, row, xlsx_bytes
 
@@ -73,17 +72,23 @@ def test_templates(world, client_for):
     xlsx = client.get(reverse("intake:template-xlsx"))
     assert xlsx.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx.content))
-    data, items, _units = workbook.worksheets
-    assert [c.value for c in data[1]] == ZH_HEADERS
-    assert data.cell(2, 1).value == world.e1.credit_code
+    data, example, items, _units = workbook.worksheets
+    assert [c.value for c in data[1]] == ZH_HEADERS and data.max_row == 1  # only headers where data goes
+    assert [c.value for c in example[1]] == ZH_HEADERS
+    assert example.cell(2, 1).value == world.e1.credit_code
     codes = {r[0] for r in items.iter_rows(min_row=2, values_only=True)}
     assert {"raw_coal", "natural_gas", "electricity_purchased", "raw_coal.ncv"} <= codes
-    table = read_file(xlsx.content, "t.xlsx")  # the template itself reads cleanly
-    assert table.problems.height == 0 and table.frame.height == 5
+    # Uploaded as downloaded, a template imports nothing: the examples are not taken for data.
+    assert (
+        'data-import-result="imported"' not in upload(client, xlsx.content, "template.xlsx").content.decode()
+    )
+    assert ImportBatch.objects.get().report["counts"] == {errors.FILE_HEADERS_ONLY: 1}
+    # The examples themselves are valid rows, so copying them onto the first sheet imports them.
+    rows = [[c.value for c in r] for r in example.iter_rows(min_row=2)]
+    examples = upload(client, csv_bytes(rows, headers=ZH_HEADERS), "examples.csv").content.decode()
+    assert 'data-import-result="imported"' in examples
     csv = client.get(reverse("intake:template-csv"))
-    assert csv.content.startswith(b"\xef\xbb\xbf" + "统一社会信用代码".encode())
-    # The examples are valid data: uploading the template as it is imports it.
-    assert 'data-import-result="imported"' in upload(client, csv.content, "template.csv").content.decode()
+    assert csv.content == b"\xef\xbb\xbf" + (",".join(ZH_HEADERS) + "\r\n").encode()
 
 
 def test_batch_pages(world, client_for):

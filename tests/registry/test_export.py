@@ -30,7 +30,11 @@ def xlsx_rows(content: bytes) -> list[tuple]:
     [
         ("=1+1", "'=1+1"),
         ("+86 571", "'+86 571"),
-        ("-5", "'-5"),
+        ("-5", "-5"),  # a plain number cannot be a formula
+        ("-23.244", "-23.244"),
+        ("+1.5e3", "+1.5e3"),
+        ("-5+cmd|' /C calc'!A0", "'-5+cmd|' /C calc'!A0"),
+        ("-", "'-"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=cmd", "'\t=cmd"),
         ("青溪水泥", "青溪水泥"),
