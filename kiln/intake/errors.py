@@ -67,7 +67,10 @@ MESSAGES = {
     FILE_EMPTY: _("The file is empty."),
     FILE_HEADERS_ONLY: _("The file has a header row but no data rows."),
     FILE_TOO_LARGE: _("The file is larger than the upload limit of %(detail)s."),
-    FILE_TYPE_MISMATCH: _("The file's content does not match its name: %(detail)s."),
+    FILE_TYPE_MISMATCH: _(
+        "The file's name says one type but its content is another (%(detail)s): rename it to match its "
+        "content, or save it again as the type its name says."
+    ),
     FILE_TYPE_UNSUPPORTED: _("This kind of file cannot be imported (%(detail)s). Use CSV or Excel (.xlsx)."),
     FILE_ZIP_BOMB: _(
         "The workbook expands to far more data than its size suggests and was not opened (%(detail)s)."

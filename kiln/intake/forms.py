@@ -11,6 +11,8 @@ from kiln.intake.models import EvidenceFile
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
+        # An empty file is the pipeline's to refuse, with its own code (INT-FILE-EMPTY) and a kept report.
+        allow_empty_file=True,
         help_text=_("CSV (UTF-8, UTF-8 with BOM or GBK) or Excel workbook (.xlsx); the first sheet is read."),
     )
     dry_run = forms.BooleanField(

@@ -275,3 +275,9 @@ def test_verifiers_get_404_for_deposit_overview(world, client_for):
 def test_anonymous_is_sent_to_login(db, client, name):
     response = client.get(reverse(f"intake:{name}"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_an_empty_upload_gets_the_pipeline_code(world, client_for):
+    response = upload(client_for(world.e1_staff), b"", "empty.csv")
+    assert response.status_code == 200 and errors.FILE_EMPTY in response.content.decode()
+    assert ImportBatch.objects.get().report["counts"] == {errors.FILE_EMPTY: 1}
