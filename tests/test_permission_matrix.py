@@ -206,6 +206,16 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"batch_id": MISSING},
         note="no such object: 404 whoever asks; the app's own tests cover scoping",
     ),
+    "intake:batch-proof": Route(
+        E(404),
+        kwargs=lambda w: {"item_id": MISSING},
+        note="no such object: 404 whoever asks; tests/intake/test_proofs.py covers scoping",
+    ),
+    "intake:evidence-proof": Route(
+        E(404),
+        kwargs=lambda w: {"item_id": MISSING},
+        note="no such object: 404 whoever asks; tests/intake/test_proofs.py covers scoping",
+    ),
     "intake:deposits": Route(E(302, e1_staff=200, e2_staff=200, verifier_e1=404, verifier_unassigned=404)),
     "intake:overdue": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200})),
     "intake:deposit-month": Route(
@@ -265,6 +275,7 @@ ROUTES: dict[str, Route] = {
     "favicon": Route(E(301, anon=301)),
     "ledger:overview": Route(ONLY({"gov_a": 200, "gov_b": 200, "admin": 200}), note="kinds and hashes only"),
     "ledger:verify": Route(ONLY({"admin": 302}), method="post"),
+    "ledger:verifier": Route(ANY_SIGNED_IN, note="the standalone verifier's source, for holders of a proof"),
     "ledger:sign": Route(ONLY({"admin": 302}), method="post"),
     "ledger:bundle": Route(
         ONLY({"admin": 404}), kwargs=lambda w: {"index": MISSING}, note="no entry that large"

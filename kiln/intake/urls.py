@@ -17,4 +17,6 @@ urlpatterns = [
     path("deposits/<str:credit_code>/<str:period>/", views.deposit_month, name="deposit-month"),
     path("deposits/<str:credit_code>/<str:period>/freeze/", views.freeze, name="freeze"),
     path("evidence/<int:evidence_id>/", views.evidence_download, name="evidence-download"),
+    path("batches/<int:item_id>/proof.json", views.proof, {"kind": "batch"}, name="batch-proof"),
+    path("evidence/<int:item_id>/proof.json", views.proof, {"kind": "evidence"}, name="evidence-proof"),
 ]

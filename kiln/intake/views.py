@@ -5,6 +5,7 @@ Every page answers 404 to anyone who may not use it, so outsiders learn nothing.
 
 from __future__ import annotations
 
+import json
 from pathlib import PurePath
 
 import polars as pl
@@ -32,6 +33,7 @@ from kiln.intake.queries import (
     visible_batches,
     visible_evidence,
 )
+from kiln.ledger import services as ledger
 from kiln.registry.models import Organisation
 from kiln.registry.queries import PLATFORM_WIDE, visible_enterprises
 
@@ -339,6 +341,18 @@ def evidence_download(request, evidence_id: int):
         raise Http404
     response = FileResponse(open(path, "rb"), content_type=evidence.content_type)  # noqa: SIM115 - FileResponse closes it
     return _attachment(response, f"{evidence.sha256[:12]}-{evidence.pk}{_suffix(evidence.original_name)}")
+
+
+@login_required
+def proof(request, kind: str, item_id: int):
+    """The ledger proof of a batch or deposit the user may see, to check offline with ``verifier.py``."""
+    membership = current_membership(request)
+    items = visible_batches(membership) if kind == "batch" else visible_evidence(membership)
+    item = get_object_or_404(items.filter(ledger_index__isnull=False), pk=item_id)
+    bundle = ledger.owner_proof(item.ledger_index)
+    body = json.dumps(bundle, indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    return _attachment(response, f"kiln-proof-{kind}-{item_id}-entry-{item.ledger_index}.json")
 
 
 def _suffix(name: str) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "root_at",
     "sign_tree_head",
     "sign_tree_head_if_grown",
+    "owner_proof",
     "store_file",
     "verify_all",
 ]
@@ -183,6 +184,18 @@ def sign_tree_head_if_grown() -> SignedTreeHead | None:
 
 
 # --- proofs ---------------------------------------------------------------------------------
+
+
+def owner_proof(index: int) -> dict:
+    """Entry ``index``'s proof bundle, payload included, for the one who made the entry.
+
+    When the entry is newer than the latest signed tree head, a head is signed first: whoever just
+    deposited a file gets its proof at once instead of after the next scheduled signing.
+    """
+    head = latest_tree_head()
+    if head is None or head.tree_size <= index:
+        sign_tree_head_if_grown()
+    return proof_bundle(index)
 
 
 def _checked_size(tree_size: int | None) -> int:

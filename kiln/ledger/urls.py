@@ -8,4 +8,5 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("sign/", views.sign, name="sign"),
     path("proof/<int:index>.json", views.bundle, name="bundle"),
+    path("verifier.py", views.verifier_download, name="verifier"),
 ]

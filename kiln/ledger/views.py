@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kiln.accounts.current import current_membership
 from kiln.accounts.roles import Perm
-from kiln.ledger import integrity, services
+from kiln.ledger import integrity, services, verifier
 from kiln.ledger.errors import NotYetSigned, UnknownEntry
 from kiln.ledger.models import LedgerEntry
 
@@ -77,6 +78,15 @@ def bundle(request, index: int):
         raise Http404(str(exc)) from exc
     response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="kiln-ledger-proof-{index}.json"'
+    return response
+
+
+@login_required
+def verifier_download(request):
+    """The standalone offline verifier, for anyone holding a proof bundle (it is one self-contained file)."""
+    source = Path(verifier.__file__).read_bytes()
+    response = HttpResponse(source, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="verifier.py"'
     return response
 
 
