@@ -2,7 +2,8 @@
 
 - ``settlement_pdf``: the grid company's electricity settlement statement (电费结算单), kind ``invoice``;
 - ``coal_report_pdf``: a CMA laboratory's coal quality report (煤质检测报告), kind ``lab_report``;
-- ``meter_png``: a photo-like rendering of the revenue meter's display (电能表读数), kind ``meter_reading``.
+- ``meter_png``: a photo-like rendering of the revenue meter's display (电能表读数), kind ``meter_reading``;
+- ``verification_pdf``: a verification body's signed report on an annual emission report (核查报告).
 
 The PDFs use the non-embedded Adobe-GB1 font STSong-Light (every PDF viewer substitutes a Chinese
 font), so they stay a few kilobytes. The same arguments always give the same bytes.
@@ -221,6 +222,55 @@ def coal_report_pdf(month: Month) -> bytes:
     )
     page.seal(440, bottom - 140, 48, LAB[0][:12], "检验检测专用章")
     return _pdf(page, f"煤质检测报告 {month.credit_code} {month.period}")
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a verification body's signed report (核查报告) says about one enterprise-year."""
+
+    credit_code: str
+    name: str
+    year: int
+    agency: str
+    accreditation: str
+    conclusion: str  # the conclusion as printed, e.g. 经核查，排放报告符合要求
+    reported_t: float
+    verified_t: float
+    findings: tuple[str, ...] = ()
+
+    def number(self) -> str:
+        digest = hashlib.sha256(f"HC|{self.credit_code}|{self.year}|{self.agency}".encode()).hexdigest()
+        return f"HC{self.year}{int(digest[:8], 16) % 1_000_000:06d}"
+
+
+def verification_pdf(report: Verification) -> bytes:
+    """A verification body's report on an enterprise's annual emission report, signed and sealed."""
+    page = _Page()
+    page.text(60, 780, f"{report.agency}    {report.accreditation}", 11)
+    page.text(150, 745, "温 室 气 体 排 放 核 查 报 告", 20)
+    page.text(196, 724, "Greenhouse gas emission verification report", 10)
+    page.text(60, 700, f"报告编号 No. {report.number()}", 9.5)
+    page.text(380, 700, f"核查年度 {report.year}", 9.5)
+    bottom = _table(
+        page,
+        690,
+        [
+            ("重点排放单位 Entity", report.name),
+            ("统一社会信用代码 Credit code", report.credit_code),
+            ("核查依据 Criteria", "GB/T 32150-2015, GB/T 32151 系列"),
+            ("报告排放量 Reported", f"{report.reported_t:,.2f} tCO2e"),
+            ("核查确认排放量 Verified", f"{report.verified_t:,.2f} tCO2e"),
+            ("核查结论 Conclusion", report.conclusion),
+        ],
+    )
+    y = bottom - 30
+    page.text(60, y, "核查发现 Findings", 10.5)
+    for i, text in enumerate(report.findings or ("未发现实质性错报。",), start=1):
+        y -= 18
+        page.text(72, y, f"{i}. {text}"[:46], 9.5)
+    page.text(60, y - 40, "核查组长 Lead verifier: 周  宁      技术复核 Reviewed: 孙  蕾", 9.5)
+    page.seal(440, y - 120, 48, report.agency[:12], "核查专用章")
+    return _pdf(page, f"核查报告 {report.credit_code} {report.year}")
 
 
 def _next_month(period: str) -> str:

@@ -2,7 +2,7 @@
 
 Each step is a function returning one line for the summary; the command times them. Every step goes
 through the service a real user or job would call (intake, evidence deposit, grid loader, accounting,
-efficiency grading, screening), never around it, so the demo shows what those services really do.
+efficiency grading, screening, review), never around it, so the demo shows what those services really do.
 """
 
 from __future__ import annotations
@@ -357,6 +357,20 @@ def screening(years: tuple[int, ...], region_code: str, today=None) -> Outcome:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def supervision(data: DemoData) -> Outcome:
+    """Annual reports of the last year of data in every state of review, verification and on-site sampling,
+    through ``kiln.review``'s services (``kiln.demo.supervision``)."""
+    if not apps.is_installed("kiln.review"):
+        return Outcome("skipped: kiln.review is not installed", [])
+    from kiln.demo import supervision as workflow
+    from kiln.review.errors import ReviewError
+
+    try:
+        return workflow.run(data)
+    except ReviewError as exc:
+        raise StepError(f"the review workflow refused a step: {exc.code} {exc.message}") from exc
 
 
 def sign_ledger() -> Outcome:

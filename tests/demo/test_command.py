@@ -33,6 +33,7 @@ STEPS = (
     "official calculations",
     "carbon efficiency",
     "screening",
+    "supervision",
 )
 
 
@@ -248,7 +249,15 @@ def test_evidence_is_deposited_and_logged_and_some_months_are_overdue(demo):
     assert files.count() >= 10
     assert {"invoice", "meter_reading"} <= set(files.values_list("kind", flat=True))
     assert files.filter(ledger_index__isnull=True).count() == 0
-    assert LedgerEntry.objects.filter(kind="evidence_deposit").count() == files.count()
+    deposits_logged = LedgerEntry.objects.filter(kind="evidence_deposit")
+    assert deposits_logged.filter(reference__startswith="intake.evidence:").count() == files.count()
+    # The rest are the verification bodies' signed reports (the supervision step).
+    assert all(
+        r.startswith("review.verification:")
+        for r in deposits_logged.exclude(reference__startswith="intake.evidence:").values_list(
+            "reference", flat=True
+        )
+    )
     assert len(set(files.values_list("sha256", flat=True))) == files.count()  # no two documents alike
     cement = Membership.objects.get(user__username="enterprise").organisation.enterprise
     assert files.filter(enterprise=cement).exists()

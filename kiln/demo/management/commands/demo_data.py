@@ -122,7 +122,7 @@ class Command(BaseCommand):
             except (StepError, DemoLoadError, ReferenceDataError) as exc:
                 raise CommandError(f"{exc} (nothing was stored)") from exc
             if not quiet:
-                self._welcome(out)
+                self._welcome(out, None if options["size"] == "national" else config.years[-1])
         if not quiet:
             self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s"))
 
@@ -159,13 +159,14 @@ class Command(BaseCommand):
             ("official calculations", lambda: steps.calculations(years, city, data.injected_problems)),
             ("carbon efficiency", lambda: steps.efficiency(years, city)),
             ("screening", lambda: steps.screening(years, city)),
+            ("supervision", lambda: steps.supervision(data)),
             ("evidence ledger", steps.sign_ledger),
         ):
             with timer(name) as step:
                 outcome = run()
                 step.summary, step.details = outcome.summary, outcome.details
 
-    def _welcome(self, out: Path) -> None:
+    def _welcome(self, out: Path, year: int | None = None) -> None:
         from kiln.demo.personas import login_table
 
         w = self.stdout.write
@@ -176,6 +177,12 @@ class Command(BaseCommand):
             "Try enterprise or reporter (数据采集: upload, 月度存证), city (监测, 筛查, 碳效码, 逾期未存证) and admin. "
             "The planted data problems are in the official totals until corrected: 筛查 (screening) lists them."
         )
+        if year is not None:
+            w(
+                f"Annual reports {year} in review (审核): city (初审 queue, 核查 assignments, 现场抽查), "
+                "province (终审 queue), verifier (核查工作台), enterprise (annual report self-checked, not yet "
+                "submitted; a monthly report returned for correction)."
+            )
         w(
             f"Files to try the upload and deposit pages with: {(out / files.SAMPLES).resolve()} (README.md there)"
         )
