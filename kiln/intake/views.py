@@ -316,7 +316,14 @@ def freeze(request, credit_code: str, period: str):
     if not can_freeze(membership):
         raise Http404
     form = FreezeForm(request.POST)
-    if form.is_valid():
+    frozen = EnterpriseMonth.objects.filter(enterprise=enterprise, period=period, frozen=True).exists()
+    if form.is_valid() and (form.cleaned_data["action"] == "freeze") == frozen:
+        # A second tab or a stale page: nothing to change, so no history entry either.
+        if frozen:
+            messages.info(request, _("The month was already frozen; nothing changed."))
+        else:
+            messages.info(request, _("The month was not frozen; nothing changed."))
+    elif form.is_valid():
         if form.cleaned_data["action"] == "freeze":
             services.freeze_month(enterprise, period, actor=request.user, reason=form.cleaned_data["reason"])
             messages.success(

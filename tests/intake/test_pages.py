@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from kiln.intake import deposits, errors
-from kiln.intake.models import ActivityRecord, EnterpriseMonth, EvidenceFile, ImportBatch
+from kiln.intake.models import ActivityRecord, EnterpriseMonth, EvidenceFile, FreezeChange, ImportBatch
 from kiln.registry.models import Enterprise
 from tests.intake.files import ZH_HEADERS, csv_bytes, row, xlsx_bytes
 
@@ -142,6 +142,17 @@ def test_government_sees_the_month_and_freezes_it(world, client_for):
     month = EnterpriseMonth.objects.get(enterprise=world.e1, period="2024-03")
     assert month.frozen and month.frozen_by == world.gov_a
     assert "on-site check" in client.get(month_url(world.e1)).content.decode()
+
+
+@pytest.mark.parametrize("action", ["freeze", "unfreeze"])
+def test_a_change_to_the_state_it_already_has_records_nothing(world, client_for, action):
+    client = client_for(world.gov_a)
+    url = reverse("intake:freeze", args=[world.e1.credit_code, "2024-03"])
+    if action == "freeze":
+        client.post(url, {"action": "freeze", "reason": "first"})
+    response = client.post(url, {"action": action, "reason": "stale tab"}, follow=True)
+    assert "nothing changed" in response.content.decode() or "未作任何更改" in response.content.decode()
+    assert FreezeChange.objects.count() == (1 if action == "freeze" else 0)
 
 
 def test_government_overdue_list(world, client_for):
