@@ -11,18 +11,18 @@ from kiln.accounts.roles import Role
 
 DEMO_PASSWORD = "Kiln-demo-2026"  # noqa: S105 - printed on purpose: demo only
 
-# username, display name, role, how to find the organisation (kind, key)
+# username, display name (a person's, as real users have), role, how to find the organisation (kind, key)
 PERSONAS = [
-    ("admin", "平台管理员", Role.PLATFORM_ADMIN, ("operator", None)),
-    ("expert", "技术专家", Role.TECH_EXPERT, ("operator", None)),
-    ("province", "省厅审核员", Role.GOV_REVIEWER, ("government", 1)),
-    ("city", "市局审核员", Role.GOV_REVIEWER, ("government", 2)),
-    ("county", "区县查看员", Role.GOV_VIEWER, ("government", 3)),
-    ("enterprise", "企业管理员", Role.ENTERPRISE_MANAGER, ("enterprise", None)),
-    ("reporter", "企业填报员", Role.ENTERPRISE_REPORTER, ("enterprise", None)),
-    ("verifier", "核查员", Role.VERIFIER, ("third_party", "verifier")),
-    ("consultant", "咨询顾问", Role.CONSULTANT, ("third_party", "consultancy")),
-    ("grid", "电网数据维护员", Role.GRID_MAINTAINER, ("grid", None)),
+    ("admin", "陈志远", Role.PLATFORM_ADMIN, ("operator", None)),
+    ("expert", "周敏", Role.TECH_EXPERT, ("operator", None)),
+    ("province", "钱海燕", Role.GOV_REVIEWER, ("government", 1)),
+    ("city", "孙建国", Role.GOV_REVIEWER, ("government", 2)),
+    ("county", "李晓丽", Role.GOV_VIEWER, ("government", 3)),
+    ("enterprise", "王磊", Role.ENTERPRISE_MANAGER, ("enterprise", None)),
+    ("reporter", "刘芳", Role.ENTERPRISE_REPORTER, ("enterprise", None)),
+    ("verifier", "吴涛", Role.VERIFIER, ("third_party", "verifier")),
+    ("consultant", "郑琳", Role.CONSULTANT, ("third_party", "consultancy")),
+    ("grid", "冯强", Role.GRID_MAINTAINER, ("grid", None)),
 ]
 
 
