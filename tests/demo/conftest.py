@@ -7,6 +7,8 @@ import pytest
 from kiln.demo.generate import DemoConfig, generate
 
 YEARS = (2023, 2024)
+# The small demo the command tests build, the whole chain through the database.
+ARGS = ("--enterprises", "30", "--years", "1", "--seed", "3")
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +55,14 @@ def reference_data(monkeypatch):
         module = types.ModuleType("kiln.registry.reference")
         module.load_reference_data = load_reference_data
         monkeypatch.setitem(sys.modules, "kiln.registry.reference", module)
+
+
+@pytest.fixture
+def demo(db, reference_data, tmp_path, capsys):
+    """``kiln demo-data`` run once for the test; its directory, with what it printed in ``stdout.txt``."""
+    from django.core.management import call_command
+
+    out = tmp_path / "demo"
+    call_command("demo_data", *ARGS, "--out", str(out))
+    out.joinpath("stdout.txt").write_text(capsys.readouterr().out, encoding="utf-8")
+    return out

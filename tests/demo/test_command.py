@@ -21,8 +21,8 @@ from kiln.registry.models import (
     Region,
     ThirdPartyAgency,
 )
+from tests.demo.conftest import ARGS
 
-ARGS = ("--enterprises", "30", "--years", "1", "--seed", "3")
 STEPS = (
     "registry",
     "economic data",
@@ -43,14 +43,6 @@ def var_dir(settings, tmp_path):
     settings.VAR_DIR = tmp_path / "var"
     settings.MEDIA_ROOT = tmp_path / "var" / "media"
     return settings.VAR_DIR
-
-
-@pytest.fixture
-def demo(db, reference_data, tmp_path, capsys):
-    out = tmp_path / "demo"
-    call_command("demo_data", *ARGS, "--out", str(out))
-    out.joinpath("stdout.txt").write_text(capsys.readouterr().out, encoding="utf-8")
-    return out
 
 
 def test_command_writes_files_and_loads_the_city(demo):

@@ -10,8 +10,7 @@ from django.urls import reverse
 from kiln.demo import supervision
 from kiln.demo.generate import DemoConfig, generate
 from kiln.demo.samples import enterprise_persona_code
-
-ARGS = ("--enterprises", "30", "--years", "1", "--seed", "3")
+from tests.demo.conftest import ARGS
 
 
 @pytest.fixture(autouse=True)
@@ -20,14 +19,6 @@ def var_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "var" / "media"
     settings.KILN_MFA_ENFORCE = False  # the demo's government and verifier logins, without their TOTP
     return settings.VAR_DIR
-
-
-@pytest.fixture
-def demo(db, reference_data, tmp_path, capsys):
-    out = tmp_path / "demo"
-    call_command("demo_data", *ARGS, "--out", str(out))
-    out.joinpath("stdout.txt").write_text(capsys.readouterr().out, encoding="utf-8")
-    return out
 
 
 def annual_states():
