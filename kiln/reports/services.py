@@ -182,12 +182,25 @@ def job_parts() -> int:
     return max(1, configured or min(8, os.cpu_count() or 1))
 
 
+def _allowed(membership, enterprises=None):
+    """``enterprises`` (default: all) narrowed to what ``membership`` may see (no membership: no narrowing)."""
+    from kiln.registry.queries import visible_enterprises
+
+    qs = enterprises if enterprises is not None else Enterprise.objects.all()
+    if membership is not None:
+        qs = qs.filter(pk__in=visible_enterprises(membership).values("pk"))
+    return qs
+
+
 @transaction.atomic
 def start_job(*, actor, membership, region: Region, year: int, fmt: str, enterprises) -> ReportJob:
+    """A job for ``enterprises`` (a queryset; ``None``: all) of ``region`` with results in the official run
+    of ``year``, as far as ``membership`` sees them. The chosen ids are stored: the job makes exactly those."""
     if fmt not in ReportFormat.values:
         raise ReportError(BAD_FORMAT)
-    qs, run = job_enterprises(region, year, enterprises)
-    total = qs.count()
+    qs, run = job_enterprises(region, year, _allowed(membership, enterprises))
+    ids = list(qs.values_list("pk", flat=True))
+    total = len(ids)
     if not total:
         raise ReportError(NOTHING_TO_REPORT)
     parts = min(job_parts(), total)
@@ -196,6 +209,7 @@ def start_job(*, actor, membership, region: Region, year: int, fmt: str, enterpr
         year=year,
         format=fmt,
         total=total,
+        enterprise_ids=ids,
         parts=parts,
         requested_by=actor,
         membership=membership,
@@ -226,8 +240,6 @@ def run_job(job_id: int, part: int = 0, *, language: str | None = None, progress
     """Generate one part of a job (every ``parts``-th enterprise) into its own ZIP; the last part joins them."""
     from django.db.models import F
 
-    from kiln.registry.queries import visible_enterprises
-
     job = ReportJob.objects.select_related("region", "membership__organisation__region").get(pk=job_id)
     if job.status == ReportJob.Status.DONE:
         return job
@@ -235,9 +247,11 @@ def run_job(job_id: int, part: int = 0, *, language: str | None = None, progress
     ReportJob.objects.filter(pk=job.pk, status=ReportJob.Status.QUEUED).update(
         status=ReportJob.Status.RUNNING
     )
-    allowed = visible_enterprises(job.membership) if job.membership is not None else None
-    qs, run = job_enterprises(job.region, job.year, allowed)
-    mine = list(qs)[part :: job.parts]
+    # What it was started for, still within what the requester may see now (a membership change can only
+    # narrow it); the ids are matched here, not in SQL, so a large job stays under the bind-parameter limits.
+    qs, run = job_enterprises(job.region, job.year, _allowed(job.membership))
+    chosen = set(job.enterprise_ids) if job.enterprise_ids is not None else None
+    mine = [e for e in qs if chosen is None or e.pk in chosen][part :: job.parts]
     done = skipped = pending_done = pending_skipped = 0
     problems: list[dict] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import polars as pl
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from kiln.accounts.models import Membership, User
@@ -87,6 +87,17 @@ def is_verifier(membership: Membership | None) -> bool:
     )
 
 
+# The reviewer queue's groups, in order: waiting for a reviewer's action, being corrected, finished.
+QUEUE_RANK = {
+    State.SUBMITTED: 0,
+    State.PRELIMINARY: 0,
+    State.FINAL: 0,
+    State.RETURNED: 1,
+    State.DRAFT: 2,
+    State.APPROVED: 3,
+}
+
+
 def queue(
     membership: Membership,
     *,
@@ -98,7 +109,9 @@ def queue(
     mine: bool = False,
     q: str = "",
 ) -> QuerySet[Submission]:
-    """The reviewer queue: submitted and in-review reports first, filtered."""
+    """The reviewer queue, filtered: reports waiting for a reviewer's action (submitted, in preliminary or
+    final review) first, oldest submission first so deadlines are not missed; then returned and draft
+    reports; approved ones last (one query)."""
     qs = visible_submissions(membership)
     qs = qs.filter(state=state) if state else qs.exclude(state=State.DRAFT)
     if year.isdigit():
@@ -116,7 +129,14 @@ def queue(
         qs = qs.filter(Q(preliminary_reviewer=membership.user) | Q(final_reviewer=membership.user))
     if q:
         qs = qs.filter(Q(enterprise__name__icontains=q) | Q(enterprise__credit_code__icontains=q))
-    return qs.order_by("state", "submitted_at", "enterprise__credit_code")
+    rank = Case(
+        *(When(state=value, then=Value(n)) for value, n in QUEUE_RANK.items()),
+        default=Value(max(QUEUE_RANK.values()) + 1),
+        output_field=IntegerField(),
+    )
+    return qs.order_by(
+        rank, F("submitted_at").asc(nulls_last=True), "enterprise__credit_code", "period", "pk"
+    )
 
 
 def stale_run_submissions(membership: Membership, limit: int = 50) -> list[Submission]:

@@ -174,3 +174,88 @@ def test_api_report(clients):
     assert c["e2_staff"].get(url).status_code == 404
     bad = c["e1_staff"].get(f"/api/v1/reports/{w.e1.credit_code}/2024-13")
     assert bad.status_code == 422 and bad.json()["code"] == "REP-BAD-PERIOD"
+
+
+def _more_enterprises(w, n):
+    from kiln.registry import credit_code
+    from kiln.registry.models import Enterprise
+    from tests.reports.conftest import add_records, calculate, year_rows
+
+    made = []
+    for i in range(n):
+        code = credit_code.make("9", "1", w.county_a.code, f"MB{i + 40:07d}")
+        e = Enterprise.objects.create(
+            name=f"企业B{i}", credit_code=code, region=w.county_a, industry=w.cement
+        )
+        add_records(e, year_rows())
+        made.append(e)
+    calculate(w)
+    return made
+
+
+def test_a_job_generates_exactly_the_enterprises_it_was_started_for(reported, settings):
+    from kiln.accounts.models import Membership
+    from kiln.registry.models import Enterprise
+
+    w = reported
+    made = _more_enterprises(w, 5)
+    settings.KILN_REPORT_JOB_PARTS = 2
+    chosen = [made[0], made[2], made[4], w.e2]  # E2 is in city B: not part of a city A job
+    job = services.start_job(
+        actor=w.gov_a,
+        membership=Membership.objects.get(user=w.gov_a),
+        region=w.city_a,
+        year=YEAR,
+        fmt="docx",
+        enterprises=Enterprise.objects.filter(pk__in=[e.pk for e in chosen]),
+    )
+    assert job.total == 3
+    for part in range(job.parts):
+        done = services.run_job(job.pk, part)
+    assert done.status == ReportJob.Status.DONE and (done.done, done.skipped, done.total) == (3, 0, 3)
+    names = zipfile.ZipFile(settings.VAR_DIR / done.output_path).namelist()
+    assert names == sorted(f"{e.credit_code}-{YEAR}-emission-report.docx" for e in chosen[:3])
+
+
+def test_a_job_is_narrowed_to_what_its_requester_sees_when_it_runs(reported, settings):
+    from kiln.accounts.models import Membership
+    from kiln.registry.models import Enterprise
+
+    w = reported
+    made = _more_enterprises(w, 2)
+    membership = Membership.objects.get(user=w.gov_a)
+    job = services.start_job(
+        actor=w.gov_a,
+        membership=membership,
+        region=w.city_a,
+        year=YEAR,
+        fmt="pdf",
+        enterprises=Enterprise.objects.filter(pk__in=[w.e1.pk, made[0].pk]),
+    )
+    assert job.total == 2
+    # before it runs, the requester's department moves to E1's county, and one chosen enterprise out of it
+    Enterprise.objects.filter(pk=made[0].pk).update(region=w.city_a)
+    membership.organisation.region = w.county_a
+    membership.organisation.save()
+    for part in range(job.parts):
+        done = services.run_job(job.pk, part)
+    assert done.status == ReportJob.Status.DONE and done.done == 1
+    names = zipfile.ZipFile(settings.VAR_DIR / done.output_path).namelist()
+    assert names == [f"{w.e1.credit_code}-{YEAR}-emission-report.pdf"]
+
+
+def test_a_job_counts_only_what_its_requester_sees(reported):
+    from kiln.accounts.models import Membership
+    from kiln.reports.errors import NOTHING_TO_REPORT, ReportError
+
+    w = reported
+    with pytest.raises(ReportError) as caught:  # gov_b (city B) sees nothing of city A
+        services.start_job(
+            actor=w.gov_b,
+            membership=Membership.objects.get(user=w.gov_b),
+            region=w.city_a,
+            year=YEAR,
+            fmt="pdf",
+            enterprises=None,
+        )
+    assert caught.value.code == NOTHING_TO_REPORT and not ReportJob.objects.exists()
