@@ -30,6 +30,7 @@ class Perm(models.TextChoices):
     SUBMIT_DATA = "submit_data", _("submit activity data")
     APPROVE_SUBMISSION = "approve_submission", _("sign off the enterprise's submissions")
     REVIEW = "review", _("review reports")
+    VIEW_SUPERVISION = "view_supervision", _("view supervision (read-only)")
     VERIFY = "verify", _("verify reports")
     SCREEN = "screen", _("run screening")
     MANAGE_FACTORS = "manage_factors", _("manage emission factors")
@@ -48,9 +49,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ENTERPRISE_MANAGER: frozenset(
         {P.VIEW_REGISTRY, P.SUBMIT_DATA, P.APPROVE_SUBMISSION, P.MANAGE_USERS}
     ),
-    Role.GOV_VIEWER: frozenset({P.VIEW_REGISTRY}),
-    Role.GOV_REVIEWER: frozenset({P.VIEW_REGISTRY, P.REVIEW, P.SCREEN, P.CALCULATE}),
-    Role.GOV_AUDITOR: frozenset({P.VIEW_REGISTRY, P.VIEW_AUDIT}),
+    # VIEW_SUPERVISION: follow the review of the region's reports read-only; REVIEW implies it.
+    Role.GOV_VIEWER: frozenset({P.VIEW_REGISTRY, P.VIEW_SUPERVISION}),
+    Role.GOV_REVIEWER: frozenset({P.VIEW_REGISTRY, P.REVIEW, P.VIEW_SUPERVISION, P.SCREEN, P.CALCULATE}),
+    Role.GOV_AUDITOR: frozenset({P.VIEW_REGISTRY, P.VIEW_AUDIT, P.VIEW_SUPERVISION}),
     Role.VERIFIER: frozenset({P.VIEW_REGISTRY, P.VERIFY}),
     Role.CONSULTANT: frozenset({P.VIEW_REGISTRY}),
     Role.GRID_MAINTAINER: frozenset({P.VIEW_REGISTRY, P.FEED_GRID_DATA}),

@@ -78,6 +78,21 @@ def is_reviewer(membership: Membership | None) -> bool:
     )
 
 
+def can_view_supervision(membership: Membership | None) -> bool:
+    """The membership may follow supervision (queue, reports, sampling, deadlines) of its region read-only:
+    every reviewer, and a government member holding VIEW_SUPERVISION (a viewer or auditor). Acting stays
+    ``is_reviewer`` and the workflow's guards."""
+    return is_reviewer(membership) or (
+        membership is not None
+        and membership.active
+        and membership.has_perm(Perm.VIEW_SUPERVISION)
+        and (
+            membership.organisation.kind == Organisation.Kind.GOVERNMENT
+            or membership.role in PLATFORM_WIDE_ROLES
+        )
+    )
+
+
 def is_verifier(membership: Membership | None) -> bool:
     return (
         membership is not None

@@ -61,6 +61,7 @@ def _screening_risk(enterprise_ids: list[int], year: int) -> dict[int, tuple[int
     The anomaly score is capped at 10 and scaled to 0–1, so one extreme month cannot swamp the rest.
     """
     from kiln.screening.models import AnomalyScore, Finding
+
     counts = dict(
         Finding.objects.filter(enterprise_id__in=enterprise_ids, period__startswith=str(year))
         .exclude(status=Finding.Status.DISMISSED)
@@ -300,12 +301,13 @@ def visible_draws(membership):
 
 
 def _visible_region_ids(membership):
+    """Regions whose draws the membership sees: a reviewer's, or a read-only viewer's of supervision
+    (drawing and recording results stay with reviewers: ``draw`` and ``record_result`` check)."""
     from kiln.registry.queries import visible_regions
+    from kiln.review.queries import can_view_supervision
 
     return (
         visible_regions(membership).values("pk")
-        if membership is not None
-        and (membership.organisation.kind == "government" or workflow.is_platform_reviewer(membership))
-        and membership.has_perm("review")
+        if can_view_supervision(membership)
         else Region.objects.none().values("pk")
     )

@@ -101,7 +101,7 @@ def _incomplete(request, to: str, **kwargs):
 def index(request):
     """To the membership's own part of supervision."""
     membership = _membership(request)
-    if queries.is_reviewer(membership):
+    if queries.can_view_supervision(membership):
         return redirect("review:queue")
     if queries.is_verifier(membership):
         return redirect("review:verification")
@@ -464,7 +464,7 @@ def submission_report(request, pk: int, fmt: str):
 @login_required
 def queue(request):
     membership = _membership(request)
-    if not queries.is_reviewer(membership):
+    if not queries.can_view_supervision(membership):
         raise Http404
     form = forms.QueueFilterForm(request.GET or None, regions=queries.city_regions(membership))
     filters = form.cleaned_data if form.is_valid() else {}
@@ -487,6 +487,8 @@ def queue(request):
             ],
             "total": qs.count(),
             "shown": len(rows),
+            # a read-only viewer of supervision gets neither the bulk form nor the selection boxes
+            "can_act": queries.is_reviewer(membership),
             "counts": [(state, label, counts.get(state, 0)) for state, label in State.choices],
             "bulk_actions": [(Action.START_PRELIMINARY, Action.START_PRELIMINARY.label)],
             "stale": [
@@ -702,15 +704,24 @@ def verification_report(request, pk: int):
 
 
 def _sampler(request):
+    """Who draws samples and records their results: reviewers."""
     membership = _membership(request)
     if not queries.is_reviewer(membership):
         raise Http404
     return membership
 
 
+def _sampling_viewer(request):
+    """Who sees the draws: reviewers, and read-only viewers of supervision."""
+    membership = _membership(request)
+    if not queries.can_view_supervision(membership):
+        raise Http404
+    return membership
+
+
 @login_required
 def sampling_index(request):
-    membership = _sampler(request)
+    membership = _sampling_viewer(request)
     regions = queries.city_regions(membership)
     return render(
         request,
@@ -720,6 +731,7 @@ def sampling_index(request):
             "form": forms.DrawForm(
                 regions=regions, initial={"year": timezone.localdate().year - 1, "size": 5}
             ),
+            "can_act": queries.is_reviewer(membership),
         },
     )
 
@@ -747,7 +759,7 @@ def sampling_draw(request):
 
 @login_required
 def draw_detail(request, pk: int):
-    membership = _sampler(request)
+    membership = _sampling_viewer(request)
     item = get_object_or_404(sampling.visible_draws(membership), pk=pk)
     return render(
         request,
@@ -762,6 +774,7 @@ def draw_detail(request, pk: int):
             "redraw_form": forms.RedrawForm(),
             "result_form": forms.ResultForm(),
             "population": len(item.frame),
+            "can_act": queries.is_reviewer(membership),
         },
     )
 
@@ -818,7 +831,7 @@ def sampling_result(request, pk: int):
 @login_required
 def overdue(request):
     membership = _membership(request)
-    if not queries.is_reviewer(membership):
+    if not queries.can_view_supervision(membership):
         raise Http404
     regions = queries.city_regions(membership)
     code = request.GET.get("region", "")
@@ -848,7 +861,7 @@ def overdue(request):
 @login_required
 def deadline_rules(request):
     membership = _membership(request)
-    if not (queries.is_reviewer(membership) or membership.role in PLATFORM_WIDE_ROLES):
+    if not (queries.can_view_supervision(membership) or membership.role in PLATFORM_WIDE_ROLES):
         raise Http404
     from kiln.review.models import Holiday
 

@@ -1,6 +1,7 @@
 from django import template
 
 from kiln.accounts.roles import Perm
+from kiln.review import queries
 
 register = template.Library()
 
@@ -15,7 +16,19 @@ def has_supervision(membership) -> bool:
         return membership.has_perm(Perm.SUBMIT_DATA)
     if kind == "third_party":
         return membership.has_perm(Perm.VERIFY)
-    return membership.has_perm(Perm.REVIEW)
+    return queries.can_view_supervision(membership)
+
+
+@register.filter
+def follows_supervision(membership) -> bool:
+    """The membership sees its region's review queue, sampling and deadlines (reviewers and read-only viewers)."""
+    return queries.can_view_supervision(membership)
+
+
+@register.filter
+def reviews(membership) -> bool:
+    """The membership acts as a reviewer (the read-only viewers of supervision do not)."""
+    return queries.is_reviewer(membership)
 
 
 @register.filter
