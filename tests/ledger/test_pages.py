@@ -15,6 +15,8 @@ def test_reviewers_see_hashes_but_not_references(client, world):
     assert page.status_code == 200
     assert bytes(entry.leaf_hash).hex() in page.text and "secret-reference-E1" not in page.text
     assert client.get(reverse("ledger:bundle", args=[entry.index])).status_code == 404
+    # No bundle links for them, so the page says where their proofs are instead.
+    assert reverse("ledger:bundle", args=[entry.index]) not in page.text and "审核页面" in page.text
     client.force_login(world.e1_staff)
     assert client.get(reverse("ledger:overview")).status_code == 404
 
