@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from kiln.api import api
@@ -22,7 +23,12 @@ urlpatterns = [
     path("factors/", include("kiln.factors.urls")),
     path("accounting/", include("kiln.accounting.urls")),
     path("ledger/", include("kiln.ledger.urls")),
-    path("favicon.ico", RedirectView.as_view(url=static("kiln/favicon.svg"), permanent=True), name="favicon"),
+    # Looked up per request: the hashed (production) name exists only once collectstatic has run.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("kiln/favicon.svg"), permanent=True),
+        name="favicon",
+    ),
     path("reports/", include("kiln.reports.urls")),
     path("review/", include("kiln.review.urls")),
     path("grid/", include("kiln.grid.urls")),
