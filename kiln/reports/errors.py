@@ -12,6 +12,7 @@ TEMPLATE_INVALID = "REP-TEMPLATE-INVALID"
 TEMPLATE_RENDER = "REP-TEMPLATE-RENDER"
 TEMPLATE_TOO_LARGE = "REP-TEMPLATE-TOO-LARGE"
 NOTHING_TO_REPORT = "REP-NOTHING-TO-REPORT"
+OUT_OF_SCOPE = "REP-OUT-OF-SCOPE"
 
 MESSAGES = {
     NO_OFFICIAL_RUN: _("There is no official calculation for this enterprise's region and year yet."),
@@ -22,6 +23,7 @@ MESSAGES = {
     TEMPLATE_RENDER: _("The report template failed while rendering: %(detail)s"),
     TEMPLATE_TOO_LARGE: _("The template file is too large."),
     NOTHING_TO_REPORT: _("No enterprise in this region has official results for this year."),
+    OUT_OF_SCOPE: _("No longer within what the requester may see, so it was left out of the job."),
 }
 
 

@@ -20,11 +20,13 @@ from kiln.accounting.models import Aggregate
 from kiln.accounting.queries import official_run
 from kiln.audit.events import EventType
 from kiln.audit.services import record
+from kiln.intake.sql_lists import values_subquery
 from kiln.registry.models import Enterprise, Region
 from kiln.reports import content, render
 from kiln.reports.errors import (
     BAD_FORMAT,
     NOTHING_TO_REPORT,
+    OUT_OF_SCOPE,
     TEMPLATE_INVALID,
     TEMPLATE_TOO_LARGE,
     ReportError,
@@ -251,9 +253,19 @@ def run_job(job_id: int, part: int = 0, *, language: str | None = None, progress
     # narrow it); the ids are matched here, not in SQL, so a large job stays under the bind-parameter limits.
     qs, run = job_enterprises(job.region, job.year, _allowed(job.membership))
     chosen = set(job.enterprise_ids) if job.enterprise_ids is not None else None
-    mine = [e for e in qs if chosen is None or e.pk in chosen][part :: job.parts]
+    visible = [e for e in qs if chosen is None or e.pk in chosen]
+    mine = visible[part :: job.parts]
     done = skipped = pending_done = pending_skipped = 0
     problems: list[dict] = []
+    if chosen is not None and part == 0:
+        # Chosen at the start but out of sight now: counted as skipped (by the first part), so the job
+        # still adds up to its total and says why.
+        gone = chosen - {e.pk for e in visible}
+        for code in Enterprise.objects.filter(pk__in=values_subquery(sorted(gone), integer=True)).values_list(
+            "credit_code", flat=True
+        ):
+            problems.append({"credit_code": code, "code": OUT_OF_SCOPE})
+        skipped = pending_skipped = len(gone)
 
     def flush():
         nonlocal pending_done, pending_skipped

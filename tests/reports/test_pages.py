@@ -242,6 +242,9 @@ def test_a_job_is_narrowed_to_what_its_requester_sees_when_it_runs(reported, set
     assert done.status == ReportJob.Status.DONE and done.done == 1
     names = zipfile.ZipFile(settings.VAR_DIR / done.output_path).namelist()
     assert names == [f"{w.e1.credit_code}-{YEAR}-emission-report.pdf"]
+    # The one that went out of sight is accounted for: the job adds up to its total and says why.
+    assert done.done + done.skipped == done.total
+    assert done.problems == [{"credit_code": made[0].credit_code, "code": "REP-OUT-OF-SCOPE"}]
 
 
 def test_a_job_counts_only_what_its_requester_sees(reported):
