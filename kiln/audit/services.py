@@ -12,14 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
-import importlib.util
 import ipaddress
 import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -210,18 +208,9 @@ def record(
     return event
 
 
-def ledger_available() -> bool:
-    """The evidence ledger app is installed (it is optional to this module, not to the platform)."""
-    return bool(
-        apps.is_installed("kiln.ledger") and importlib.util.find_spec("kiln.ledger.services") is not None
-    )
-
-
 def _anchor(event: AuditEvent) -> None:
-    """Put the event's hash in the evidence ledger (same transaction) when the ledger exists."""
-    if not ledger_available():
-        return
-    from kiln.ledger import services as ledger  # type: ignore[import-not-found]
+    """Put the event's hash in the evidence ledger (same transaction)."""
+    from kiln.ledger import services as ledger  # the ledger's audit trail imports this module
 
     ledger.append(
         "audit_event",
@@ -260,12 +249,12 @@ def _anchors():
 
 
 def verify_chain(*, limit_problems: int = 100, check_ledger: bool = True) -> ChainReport:
-    """Recompute every event's hash, check each links to its predecessor and, when the evidence
-    ledger is installed, that each event's hash is the one anchored there (which catches a chain
-    rewritten from some point on, hashes and all)."""
+    """Recompute every event's hash, check each links to its predecessor and that each event's hash
+    is the one anchored in the evidence ledger (which catches a chain rewritten from some point on,
+    hashes and all)."""
     report = ChainReport()
     expected_prev = GENESIS_HASH
-    anchors = _anchors() if check_ledger and ledger_available() else iter(())
+    anchors = _anchors() if check_ledger else iter(())
     anchor = next(anchors, None)
     anchoring_started = False
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):

@@ -81,11 +81,7 @@ def _regions(frame: pl.DataFrame) -> dict[str, Region]:
 
 
 def _county_map(regions: dict[str, Region]) -> int:
-    """The city's synthetic county boundaries, for the monitoring portal's map (when it is installed)."""
-    from django.apps import apps
-
-    if not apps.is_installed("kiln.monitoring"):
-        return 0
+    """The city's synthetic county boundaries, for the monitoring portal's map."""
     from kiln.demo import city
     from kiln.demo.boundaries import qingxi_geojson_bytes
     from kiln.monitoring.services import upload_map

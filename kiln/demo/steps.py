@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from django.apps import apps
 from django.utils import timezone
 
 from kiln.demo import evidence
@@ -239,8 +238,6 @@ def _coal(data: DemoData, codes: list[str]) -> dict[tuple[str, str], dict]:
 
 
 def metered(path: Path) -> Outcome:
-    if not apps.is_installed("kiln.grid"):
-        return Outcome("skipped: kiln.grid is not installed", [])
     from kiln.grid.services import load_demo_metered
 
     result = load_demo_metered(path)
@@ -288,10 +285,7 @@ def _planted_in(planted: pl.DataFrame | None, year: int) -> str:
 
 
 def efficiency(years: tuple[int, ...], region_code: str) -> Outcome:
-    try:
-        from kiln.efficiency.services import grade_year
-    except ImportError:
-        return Outcome("skipped: kiln.efficiency offers no grading service", [])
+    from kiln.efficiency.services import grade_year
     from kiln.registry.models import Region
 
     region = Region.objects.get(code=region_code)
@@ -325,26 +319,24 @@ def _start_evidence_obligation(start: str) -> str:
 
 
 def screening(years: tuple[int, ...], region_code: str, today=None) -> Outcome:
-    if not apps.is_installed("kiln.screening"):
-        return Outcome("skipped: kiln.screening is not installed", [])
-    try:
-        from kiln.screening.models import Finding, ScreeningRun
-        from kiln.screening.services import run_screening
-    except ImportError:
-        return Outcome("skipped: kiln.screening offers no screening service", [])
+    from django.db.models import Count
+
     from kiln.registry.models import Region
+    from kiln.screening.models import Finding, ScreeningRun
+    from kiln.screening.services import run_screening
 
     region = Region.objects.get(code=region_code)
     start = obligation_start(today or timezone.localdate())
     started = _start_evidence_obligation(start)
     first, last = f"{years[0]}-01", f"{years[-1]}-12"
     run = run_screening(actor=None, trigger=ScreeningRun.Trigger.CLI, first=first, last=last, region=region)
-    by_rule: dict[str, int] = {}
-    by_severity = {"error": 0, "warning": 0}
-    for rule_id, severity in Finding.objects.filter(last_run=run).values_list("rule_id", "severity"):
-        by_rule[rule_id] = by_rule.get(rule_id, 0) + 1
-        by_severity[severity] = by_severity.get(severity, 0) + 1
-    top = sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+    found = Finding.objects.filter(last_run=run)
+    by_severity = {"error": 0, "warning": 0} | dict(
+        found.values("severity").annotate(n=Count("id")).values_list("severity", "n")
+    )
+    top = (
+        found.values("rule_id").annotate(n=Count("id")).order_by("-n", "rule_id").values_list("rule_id", "n")
+    )
     details = [", ".join(f"{rule} {n:,}" for rule, n in top)]
     if started:
         details.append(f"{started}: evidence counted from {start} (the months the deposits cover)")
@@ -362,8 +354,6 @@ def _count(n: int, noun: str) -> str:
 def supervision(data: DemoData) -> Outcome:
     """Annual reports of the last year of data in every state of review, verification and on-site sampling,
     through ``kiln.review``'s services (``kiln.demo.supervision``)."""
-    if not apps.is_installed("kiln.review"):
-        return Outcome("skipped: kiln.review is not installed", [])
     from kiln.demo import supervision as workflow
     from kiln.review.errors import ReviewError
 

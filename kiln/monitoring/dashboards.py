@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from django.apps import apps
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.dates import MONTHS_AP
@@ -725,20 +724,12 @@ class EnterpriseDashboard(PeriodDashboard):
         return {"upload": url("intake:upload"), "batches": url("intake:batch-list"), "deposits": url("intake:deposits")}
 
     @property
-    def findings_enabled(self) -> bool:
-        return apps.is_installed("kiln.screening")
-
-    @property
     def findings_url(self) -> str:
-        return url("screening:mine") if self.findings_enabled else ""
-
-    @property
-    def efficiency_enabled(self) -> bool:
-        return apps.is_installed("kiln.efficiency")
+        return url("screening:mine")
 
     @property
     def efficiency_url(self) -> str:
-        return url("efficiency:index") if self.efficiency_enabled else ""
+        return url("efficiency:index")
 
 
 def rows_table(request, found: list[dict], run: CalculationRun, *, name: str = "rows") -> Table:

@@ -90,21 +90,18 @@ def kiln_values() -> dict[str, float | None]:
         "last_backup_timestamp": None,
         "queue_length": None,
     }
-    if apps.is_installed("kiln.screening"):
-        from kiln.screening.models import OPEN_STATUSES
+    from django.db.models import Max
+    from django.db.models.functions import Coalesce
 
-        values["open_findings"] = _count("screening.Finding", status__in=OPEN_STATUSES)
-    if apps.is_installed("kiln.accounting"):
-        from django.db.models import Max
-        from django.db.models.functions import Coalesce
+    from kiln.accounting.models import CalculationRun
+    from kiln.screening.models import OPEN_STATUSES
 
-        from kiln.accounting.models import CalculationRun
-
-        newest = CalculationRun.objects.filter(official=True).aggregate(
-            at=Max(Coalesce("promoted_at", "created"))
-        )["at"]
-        if newest is not None:
-            values["last_official_run_age"] = max(0.0, (timezone.now() - newest).total_seconds())
+    values["open_findings"] = _count("screening.Finding", status__in=OPEN_STATUSES)
+    newest = CalculationRun.objects.filter(official=True).aggregate(
+        at=Max(Coalesce("promoted_at", "created"))
+    )["at"]
+    if newest is not None:
+        values["last_official_run_age"] = max(0.0, (timezone.now() - newest).total_seconds())
     archives = backups.list_backups()
     values["backups"] = len(archives)
     if archives:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.db.models import QuerySet
 
 from kiln.accounts.models import Membership
@@ -52,7 +51,7 @@ def visible_enterprises(membership: Membership | None) -> QuerySet[Enterprise]:
         return qs.filter(pk=org.pk)
     if org.kind in (Organisation.Kind.GOVERNMENT, Organisation.Kind.GRID):
         return qs.filter(region__path__startswith=_region_prefix(membership))
-    if org.kind == Organisation.Kind.THIRD_PARTY and apps.is_installed("kiln.review"):
+    if org.kind == Organisation.Kind.THIRD_PARTY:
         from kiln.review.queries import assigned_enterprise_ids
 
         return qs.filter(pk__in=assigned_enterprise_ids(membership))

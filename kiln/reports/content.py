@@ -25,7 +25,6 @@ import hashlib
 import re
 
 import polars as pl
-from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -322,9 +321,7 @@ def _aggregate_values(agg: Aggregate) -> dict:
 
 
 def _review_extras(enterprise: Enterprise, year: int, month: str | None) -> dict:
-    """Self-check results, acknowledged warnings and review state, when the review app is installed."""
-    if not apps.is_installed("kiln.review"):
-        return {}
+    """Self-check results, acknowledged warnings and review state."""
     from kiln.review import queries as review_queries
 
     return review_queries.report_quality(enterprise, year, month)

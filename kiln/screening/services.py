@@ -232,11 +232,7 @@ def emissions_frame(activity: pl.DataFrame) -> pl.DataFrame | None:
     return result
 
 
-def economic_frame(scope: QuerySet[Enterprise], years: Iterable[int]) -> pl.DataFrame | None:
-    from django.apps import apps
-
-    if not apps.is_installed("kiln.efficiency"):
-        return None
+def economic_frame(scope: QuerySet[Enterprise], years: Iterable[int]) -> pl.DataFrame:
     from kiln.efficiency.models import EconomicRecord
 
     rows = EconomicRecord.objects.filter(
@@ -249,12 +245,8 @@ def economic_frame(scope: QuerySet[Enterprise], years: Iterable[int]) -> pl.Data
     )
 
 
-def annual_frame(scope: QuerySet[Enterprise], years: Iterable[int]) -> pl.DataFrame | None:
+def annual_frame(scope: QuerySet[Enterprise], years: Iterable[int]) -> pl.DataFrame:
     """The submitted annual reports' activity totals (``kiln.review``'s figures snapshots) for KLN-XSRC-003."""
-    from django.apps import apps
-
-    if not apps.is_installed("kiln.review"):
-        return None
     from kiln.review.queries import annual_figures
 
     return annual_figures(scope, years)
@@ -318,15 +310,14 @@ def run_screening(
     context_first = screening.context_start(first)
     activity = activity_frame(scope, context_first, last)
     rules = current_rules()
+    years = range(int(context_first[:4]), int(last[:4]) + 1)
     inputs = {
         "enterprises": enterprise_frame(scope),
         "metered": monthly_frame(scope, context_first, last),
         "evidence": evidence_frame(scope, context_first, last),
-        "economic": economic_frame(scope, range(int(context_first[:4]), int(last[:4]) + 1)),
+        "economic": economic_frame(scope, years),
+        "annual": annual_frame(scope, years),
     }
-    annual = annual_frame(scope, range(int(context_first[:4]), int(last[:4]) + 1))
-    if annual is not None:
-        inputs["annual"] = annual
     emissions = emissions_frame(activity) if activity.height else None
     if emissions is not None:
         inputs["emissions"] = emissions
