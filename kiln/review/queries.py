@@ -66,31 +66,28 @@ def visible_submissions(membership: Membership | None) -> QuerySet[Submission]:
     return qs.filter(enterprise__in=visible_enterprises(membership))
 
 
-def is_reviewer(membership: Membership | None) -> bool:
+def _government_with(membership: Membership | None, perm: str) -> bool:
+    """An active government (or platform-wide) membership holding ``perm``."""
     return (
         membership is not None
         and membership.active
-        and membership.has_perm(Perm.REVIEW)
+        and membership.has_perm(perm)
         and (
             membership.organisation.kind == Organisation.Kind.GOVERNMENT
             or membership.role in PLATFORM_WIDE_ROLES
         )
     )
+
+
+def is_reviewer(membership: Membership | None) -> bool:
+    return _government_with(membership, Perm.REVIEW)
 
 
 def can_view_supervision(membership: Membership | None) -> bool:
     """The membership may follow supervision (queue, reports, sampling, deadlines) of its region read-only:
-    every reviewer, and a government member holding VIEW_SUPERVISION (a viewer or auditor). Acting stays
+    reviewers, viewers and auditors all hold VIEW_SUPERVISION (kiln.accounts.roles). Acting stays
     ``is_reviewer`` and the workflow's guards."""
-    return is_reviewer(membership) or (
-        membership is not None
-        and membership.active
-        and membership.has_perm(Perm.VIEW_SUPERVISION)
-        and (
-            membership.organisation.kind == Organisation.Kind.GOVERNMENT
-            or membership.role in PLATFORM_WIDE_ROLES
-        )
-    )
+    return _government_with(membership, Perm.VIEW_SUPERVISION)
 
 
 def is_verifier(membership: Membership | None) -> bool:
